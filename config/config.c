@@ -1,0 +1,689 @@
+/* config.c - the one table of configuration keys, and everything made from it.
+ *
+ * Owns: the key table (section, key, type, default, bounds or validator,
+ * offset into mugai_config, doc), the INI loader, `check-config` output
+ * (config_dump) and the annotated default file (config_write_default).
+ * Defaults go through the same parser as the file, so a bad default is a bug
+ * caught at startup.  A config is built whole and never changed afterwards;
+ * config_free() frees it and every string in it (all g_malloc'd).
+ *
+ * Parsing is inih's; our line reader adds what Debian's build of it lacks.
+ * It counts lines (built without INI_HANDLER_LINENO), strips leading blanks
+ * (so an indented line is never a continuation of the previous value), rejects
+ * lines over INI_MAX_LINE (inih would split them silently) and rejects unknown
+ * [section] headers (inih only reports keys).  Inline comments stay as inih
+ * builds them: ';' after a blank starts a comment, even inside quotes.  Errors
+ * read "FILE:LINE: [section] key: problem"; the first one stops the load.
+ */
+#include "config/config.h"
+
+#include <errno.h>
+#include <ini.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include <glib.h>
+
+enum key_type { T_STRING, T_PATH, T_INT, T_SIZE, T_DURATION, T_BOOL, T_ENUM };
+
+/* A validator returns NULL if VALUE is fine, else a phrase that completes
+ * "'VALUE' ...". */
+typedef const char *key_check(const char *value);
+
+struct key {
+	const char *section;
+	const char *name;
+	enum key_type type;
+	const char *def;            /* as it would be written in the file */
+	int64_t min, max;           /* T_INT, T_SIZE, T_DURATION */
+	const char *const *names;   /* T_ENUM: NULL-terminated, index = enum value */
+	key_check *check;           /* T_STRING: extra validation, or NULL */
+	size_t offset;
+	const char *doc;            /* one line, no trailing period */
+};
+
+#define KiB ((int64_t)1 << 10)
+#define MiB ((int64_t)1 << 20)
+#define GiB ((int64_t)1 << 30)
+
+/* Enum fields are stored through an int. */
+_Static_assert(sizeof(enum mugai_links) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum mugai_cte) == sizeof(int), "enum size");
+
+static const char *const links_names[] = {
+	[MUGAI_LINKS_SHOW] = "show", [MUGAI_LINKS_DEFANG] = "defang",
+	[MUGAI_LINKS_REMOVE] = "remove", NULL,
+};
+static const char *const cte_names[] = {
+	[MUGAI_CTE_BASE64] = "base64", [MUGAI_CTE_QP] = "quoted-printable", NULL,
+};
+
+static key_check check_socket, check_hostport;
+
+#define OFF(field) offsetof(mugai_config, field)
+#define STR(sec, key, def, check, field, doc) \
+	{ sec, key, T_STRING, def, 0, 0, NULL, check, OFF(field), doc }
+#define PATH(sec, key, def, field, doc) \
+	{ sec, key, T_PATH, def, 0, 0, NULL, NULL, OFF(field), doc }
+#define NUM(sec, key, type, def, min, max, field, doc) \
+	{ sec, key, type, def, min, max, NULL, NULL, OFF(field), doc }
+#define BOOL(sec, key, def, field, doc) \
+	{ sec, key, T_BOOL, def, 0, 0, NULL, NULL, OFF(field), doc }
+#define ENUM(sec, key, def, names, field, doc) \
+	{ sec, key, T_ENUM, def, 0, 0, names, NULL, OFF(field), doc }
+
+/* The table.  Order is the order of check-config output and of mugai.conf;
+ * rows of one section stay together. */
+static const struct key keys[] = {
+	STR("milter", "socket", "unix:/var/spool/postfix/mugai/mugai.sock", check_socket, milter_socket,
+	    "Socket Postfix connects to: unix:/PATH, inet:PORT@HOST or inet6:PORT@HOST"),
+	STR("milter", "user", "mugai", NULL, milter_user,
+	    "Account to run as once the socket is open; empty = do not change"),
+	STR("milter", "group", "postfix", NULL, milter_group,
+	    "Group given the unix socket, Postfix's; empty = do not change"),
+	NUM("milter", "workers", T_INT, "2", 1, 64, milter_workers,
+	    "Pre-forked pipeline processes"),
+	NUM("milter", "message_timeout", T_DURATION, "240", 5, 3600, milter_timeout,
+	    "Time a worker may spend on one message"),
+	NUM("milter", "spool_memory", T_SIZE, "1M", 0, GiB, milter_spool_memory,
+	    "Bytes of a message kept in memory before spilling to a file"),
+	PATH("milter", "spool_dir", "/var/spool/mugai", milter_spool_dir,
+	     "Directory for the temporary files of spooled messages"),
+
+	NUM("limits", "message_size", T_SIZE, "50M", KiB, 2 * GiB, max_message_size,
+	    "Largest message accepted; larger = rejected"),
+	NUM("limits", "header_bytes", T_SIZE, "256K", KiB, 16 * MiB, max_header_bytes,
+	    "Largest header block of a message or part; larger = rejected"),
+	NUM("limits", "mime_depth", T_INT, "20", 1, 100, max_depth,
+	    "Deepest nesting of multiparts and attached messages"),
+	NUM("limits", "parts", T_INT, "500", 1, 100000, max_parts,
+	    "Most MIME parts in one message"),
+	NUM("limits", "decoded_size", T_SIZE, "200M", KiB, 16 * GiB, max_decoded_size,
+	    "Most decoded bytes, summed over all parts of a message"),
+	NUM("limits", "text_size", T_SIZE, "8M", KiB, 256 * MiB, max_text_size,
+	    "Largest text body shown inline in the sanitized message"),
+	NUM("limits", "time", T_DURATION, "60", 1, 3600, max_time,
+	    "Time the sanitizing pipeline may spend on one message"),
+
+	ENUM("sanitize", "links", "defang", links_names, links,
+	     "What to do with links in the message text"),
+	ENUM("sanitize", "transfer_encoding", "base64", cte_names, transfer_encoding,
+	     "Content-Transfer-Encoding of rewritten text parts"),
+	STR("sanitize", "subject_tag", "", NULL, subject_tag,
+	    "Prefix added to the Subject of a changed message; empty = none"),
+	STR("sanitize", "notice_contact", "システム管理者", NULL, notice_contact,
+	    "Whom to ask for a release, in the Japanese notice"),
+	STR("sanitize", "notice_contact_en", "your system administrator", NULL, notice_contact_en,
+	    "Whom to ask for a release, in the English notice"),
+
+	PATH("quarantine", "dir", "/var/lib/mugai/quarantine", quarantine_dir,
+	     "Directory holding quarantined originals"),
+	NUM("quarantine", "retention_days", T_INT, "90", 1, 3650, quarantine_retention_days,
+	    "Days a quarantined original is kept"),
+
+	PATH("audit", "log", "/var/log/mugai/audit.log", audit_log,
+	     "Audit log file"),
+	BOOL("audit", "syslog", "yes", audit_syslog,
+	     "Also send audit records to syslog"),
+
+	STR("release", "smtp", "127.0.0.1:10026", check_hostport, release_smtp,
+	    "Milter-free smtpd that released mail is re-injected into: HOST:PORT or [IPV6]:PORT"),
+};
+#define NKEYS G_N_ELEMENTS(keys)
+
+#define FIELD(cfg, k, type) ((type *)(void *)((char *)(cfg) + (k)->offset))
+#define CFIELD(cfg, k, type) ((const type *)(const void *)((const char *)(cfg) + (k)->offset))
+
+/* ---- validators ---- */
+
+/* LEN bytes of S are a port number 1..65535. */
+static bool port_ok(const char *s, size_t len)
+{
+	unsigned long v = 0;
+
+	if (len == 0 || len > 5)
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (!g_ascii_isdigit(s[i]))
+			return false;
+		v = v * 10 + (unsigned long)(s[i] - '0');
+	}
+	return v >= 1 && v <= 65535;
+}
+
+/* libmilter's spec; we take the three forms Postfix can reach. */
+static const char *check_socket(const char *v)
+{
+	const char *rest, *at;
+
+	if (g_str_has_prefix(v, "unix:"))
+		return v[5] == '/' ? NULL : "is not unix:/ABSOLUTE/PATH";
+	if (g_str_has_prefix(v, "inet:"))
+		rest = v + 5;
+	else if (g_str_has_prefix(v, "inet6:"))
+		rest = v + 6;
+	else
+		return "is not unix:/PATH, inet:PORT@HOST or inet6:PORT@HOST";
+	at = strchr(rest, '@');
+	if (!port_ok(rest, at ? (size_t)(at - rest) : strlen(rest)))
+		return "has no port 1..65535 (inet:PORT@HOST)";
+	if (at && (!at[1] || strpbrk(at + 1, " \t")))
+		return "has no valid host after '@'";
+	return NULL;
+}
+
+static const char *check_hostport(const char *v)
+{
+	const char *port;
+
+	if (strpbrk(v, " \t"))
+		return "contains a blank";
+	if (v[0] == '[') {
+		const char *close = strchr(v, ']');
+		if (!close || close == v + 1 || close[1] != ':')
+			return "is not [IPV6]:PORT";
+		port = close + 2;
+	} else {
+		const char *colon = strrchr(v, ':');
+		if (!colon || colon == v)
+			return "is not HOST:PORT";
+		if (memchr(v, ':', (size_t)(colon - v)))
+			return "has an IPv6 address without brackets ([IPV6]:PORT)";
+		port = colon + 1;
+	}
+	if (!port_ok(port, strlen(port)))
+		return "has no port 1..65535";
+	return NULL;
+}
+
+/* ---- values ---- */
+
+/* Leading decimal digits of S into *OUT.  Returns digits used (0 = none);
+ * *OVER is set if the number does not fit. */
+static size_t parse_digits(const char *s, int64_t *out, bool *over)
+{
+	int64_t v = 0;
+	size_t i;
+
+	*over = false;
+	for (i = 0; g_ascii_isdigit(s[i]); i++) {
+		int d = s[i] - '0';
+		if (v > (INT64_MAX - d) / 10)
+			*over = true;
+		else
+			v = v * 10 + d;
+	}
+	*out = v;
+	return i;
+}
+
+/* 1M rather than 1048576, when exact. */
+static void format_size(char *buf, size_t len, int64_t v)
+{
+	if (v != 0 && v % GiB == 0)
+		snprintf(buf, len, "%" PRId64 "G", v / GiB);
+	else if (v != 0 && v % MiB == 0)
+		snprintf(buf, len, "%" PRId64 "M", v / MiB);
+	else if (v != 0 && v % KiB == 0)
+		snprintf(buf, len, "%" PRId64 "K", v / KiB);
+	else
+		snprintf(buf, len, "%" PRId64, v);
+}
+
+static void format_range(char *buf, size_t len, const struct key *k)
+{
+	char lo[24], hi[24];   /* INT64_MIN and a suffix fit */
+
+	if (k->type == T_SIZE) {
+		format_size(lo, sizeof lo, k->min);
+		format_size(hi, sizeof hi, k->max);
+		snprintf(buf, len, "%s..%s", lo, hi);
+	} else {
+		snprintf(buf, len, "%" PRId64 "..%" PRId64, k->min, k->max);
+	}
+}
+
+/* Number with an optional one-letter unit from UNITS (matched ignoring case),
+ * each worth the multiplier at the same index in MULT. */
+static const char *parse_scaled(const char *s, const char *units, const int64_t *mult,
+				int64_t *out, bool *range)
+{
+	int64_t v, m = 1;
+	bool over;
+	size_t n = parse_digits(s, &v, &over);
+	const char *u;
+
+	if (n == 0)
+		return "no number";
+	if (s[n]) {
+		if (s[n + 1] || !(u = strchr(units, g_ascii_toupper(s[n]))))
+			return "bad unit";
+		m = mult[u - units];
+	}
+	if (over || v > INT64_MAX / m)
+		*range = true;
+	else
+		*out = v * m;
+	return NULL;
+}
+
+/* Parse VALUE (one pair of quotes already stripped) for K into CFG; on error
+ * write "'VALUE' problem" into WHY and return -1. */
+static int key_set(const struct key *k, mugai_config *cfg, const char *value,
+		   char *why, size_t whylen)
+{
+	static const int64_t size_mult[] = { KiB, MiB, GiB };
+	static const int64_t time_mult[] = { 1, 60, 3600 };
+	int64_t v = 0;
+	bool range = false;
+	char r[64];
+
+	for (const char *p = value; *p; p++) {
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			snprintf(why, whylen, "value contains a control character");
+			return -1;
+		}
+	}
+
+	switch (k->type) {
+	case T_PATH:
+		if (value[0] != '/') {
+			snprintf(why, whylen, "'%s' is not an absolute path", value);
+			return -1;
+		}
+		/* fall through */
+	case T_STRING:
+		if (k->check) {
+			const char *bad = k->check(value);
+			if (bad) {
+				snprintf(why, whylen, "'%s' %s", value, bad);
+				return -1;
+			}
+		}
+		g_free(*FIELD(cfg, k, char *));
+		*FIELD(cfg, k, char *) = g_strdup(value);
+		return 0;
+
+	case T_INT: {
+		bool neg = value[0] == '-', over;
+		const char *s = value + (neg || value[0] == '+');
+		size_t n = parse_digits(s, &v, &over);
+		if (n == 0 || s[n]) {
+			snprintf(why, whylen, "'%s' is not an integer", value);
+			return -1;
+		}
+		range = over;
+		if (neg)
+			v = -v;
+		break;
+	}
+	case T_SIZE:
+		if (parse_scaled(value, "KMG", size_mult, &v, &range)) {
+			snprintf(why, whylen, "'%s' is not a size (bytes, or a number with K, M or G)", value);
+			return -1;
+		}
+		break;
+	case T_DURATION:
+		if (parse_scaled(value, "SMH", time_mult, &v, &range)) {
+			snprintf(why, whylen, "'%s' is not a duration (seconds, or a number with s, m or h)", value);
+			return -1;
+		}
+		break;
+
+	case T_BOOL: {
+		static const char *const yes[] = { "yes", "true", "on", "1" };
+		static const char *const no[] = { "no", "false", "off", "0" };
+		for (size_t i = 0; i < G_N_ELEMENTS(yes); i++) {
+			if (g_ascii_strcasecmp(value, yes[i]) == 0 || g_ascii_strcasecmp(value, no[i]) == 0) {
+				*FIELD(cfg, k, bool) = g_ascii_strcasecmp(value, yes[i]) == 0;
+				return 0;
+			}
+		}
+		snprintf(why, whylen, "'%s' is not a boolean (yes/no, true/false, on/off, 1/0)", value);
+		return -1;
+	}
+	case T_ENUM: {
+		char *list;
+		for (int i = 0; k->names[i]; i++) {
+			if (g_ascii_strcasecmp(value, k->names[i]) == 0) {
+				*FIELD(cfg, k, int) = i;
+				return 0;
+			}
+		}
+		list = g_strjoinv(", ", (char **)k->names);
+		snprintf(why, whylen, "'%s' is not one of %s", value, list);
+		g_free(list);
+		return -1;
+	}
+	}
+
+	if (range || v < k->min || v > k->max) {
+		format_range(r, sizeof r, k);
+		snprintf(why, whylen, "'%s' is out of range %s", value, r);
+		return -1;
+	}
+	*FIELD(cfg, k, int64_t) = v;
+	return 0;
+}
+
+/* The value as it would be written back: loading it gives the same value. */
+static char *format_value(const struct key *k, const mugai_config *cfg)
+{
+	char buf[32];
+
+	switch (k->type) {
+	case T_STRING:
+	case T_PATH: {
+		const char *s = *CFIELD(cfg, k, char *);
+		size_t n = strlen(s);
+		if (n == 0 || s[0] == '"' || g_ascii_isspace(s[0]) || g_ascii_isspace(s[n - 1]))
+			return g_strdup_printf("\"%s\"", s);
+		return g_strdup(s);
+	}
+	case T_INT:
+	case T_DURATION:
+		return g_strdup_printf("%" PRId64, *CFIELD(cfg, k, int64_t));
+	case T_SIZE:
+		format_size(buf, sizeof buf, *CFIELD(cfg, k, int64_t));
+		return g_strdup(buf);
+	case T_BOOL:
+		return g_strdup(*CFIELD(cfg, k, bool) ? "yes" : "no");
+	case T_ENUM:
+		return g_strdup(k->names[*CFIELD(cfg, k, int)]);
+	}
+	g_assert_not_reached();
+}
+
+/* ---- lookup ---- */
+
+static const struct key *key_find(const char *section, const char *name)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strcmp(keys[i].section, section) == 0 && strcmp(keys[i].name, name) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static bool section_known(const char *section, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].section) == len && memcmp(keys[i].section, section, len) == 0)
+			return true;
+	return false;
+}
+
+/* ---- loading ---- */
+
+struct parse {
+	FILE *fp;
+	mugai_config *cfg;
+	int line;               /* line the reader last returned */
+	int read_errno;         /* errno of a failed read, 0 if none */
+	int err_line;           /* first error found by us, 0 if none */
+	char msg[512];          /* its text, after "FILE:LINE: " */
+	int seen[NKEYS];        /* line each key was set on, 0 if not yet */
+};
+
+G_GNUC_PRINTF(2, 3)
+static int fail(struct parse *p, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (p->err_line == 0) {
+		va_start(ap, fmt);
+		vsnprintf(p->msg, sizeof p->msg, fmt, ap);
+		va_end(ap);
+		p->err_line = p->line;
+	}
+	return 0;
+}
+
+/* inih's line source: see the top of the file for what it adds. */
+static char *reader(char *buf, int num, void *user)
+{
+	struct parse *p = user;
+	size_t len, skip;
+
+	if (p->err_line)
+		return NULL;    /* stop at our first error */
+	errno = 0;
+	if (!fgets(buf, num, p->fp)) {
+		if (ferror(p->fp))
+			p->read_errno = errno ? errno : EIO;
+		return NULL;
+	}
+	p->line++;
+	len = strlen(buf);
+	if (len > 0 && buf[len - 1] != '\n' && len == (size_t)num - 1) {
+		int c = getc(p->fp);
+		if (c != EOF) {
+			fail(p, "line too long (limit %d bytes)", num - 2);
+			return NULL;
+		}
+	}
+	skip = p->line == 1 && strncmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;  /* UTF-8 BOM */
+	skip += strspn(buf + skip, " \t");
+	memmove(buf, buf + skip, len - skip + 1);
+	if (buf[0] == '[') {
+		const char *end = strchr(buf, ']');
+		if (end && !section_known(buf + 1, (size_t)(end - buf - 1))) {
+			fail(p, "%.*s: unknown section", (int)(end - buf + 1), buf);
+			return NULL;
+		}
+	}
+	return buf;
+}
+
+static int on_pair(void *user, const char *section, const char *name, const char *value)
+{
+	struct parse *p = user;
+	const struct key *k;
+	char why[384];
+	char *v;
+	size_t n, i;
+	int r;
+
+	if (!*section)
+		return fail(p, "%s: key before any [section]", name);
+	if (!section_known(section, strlen(section)))
+		return fail(p, "[%s] %s: unknown section", section, name);
+	k = key_find(section, name);
+	if (!k)
+		return fail(p, "[%s] %s: unknown key", section, name);
+	i = (size_t)(k - keys);
+	if (p->seen[i])
+		return fail(p, "[%s] %s: duplicate key (first set on line %d)", section, name, p->seen[i]);
+	p->seen[i] = p->line;
+
+	if (!g_utf8_validate(value, -1, NULL))
+		return fail(p, "[%s] %s: value is not valid UTF-8 (save the file as UTF-8)", section, name);
+	n = strlen(value);
+	if (value[0] == '"') {
+		if (n < 2 || value[n - 1] != '"')
+			return fail(p, "[%s] %s: unterminated quote (a ';' after a blank starts a comment)",
+				    section, name);
+		v = g_strndup(value + 1, n - 2);
+	} else {
+		v = g_strdup(value);
+	}
+	r = key_set(k, p->cfg, v, why, sizeof why);
+	g_free(v);
+	if (r < 0)
+		return fail(p, "[%s] %s: %s", section, name, why);
+	return 1;
+}
+
+static void set_err(char *err, size_t errlen, const char *fmt, ...) G_GNUC_PRINTF(3, 4);
+static void set_err(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!err || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* Load PATH over the defaults.  MISSING_OK: a missing file means defaults. */
+static int load(const char *path, bool missing_ok, mugai_config **out, char *err, size_t errlen)
+{
+	struct parse p = { 0 };
+	int r;
+
+	*out = NULL;
+	p.fp = fopen(path, "r");
+	if (!p.fp) {
+		if (missing_ok && errno == ENOENT) {
+			*out = config_defaults();
+			return 0;
+		}
+		set_err(err, errlen, "%s: %s", path, g_strerror(errno));
+		return -1;
+	}
+	p.cfg = config_defaults();
+	r = ini_parse_stream(reader, &p, on_pair, &p);
+	fclose(p.fp);
+
+	if (p.read_errno)
+		set_err(err, errlen, "%s: %s", path, g_strerror(p.read_errno));
+	else if (r > 0 && (p.err_line == 0 || r < p.err_line))
+		set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path, r);
+	else if (p.err_line)
+		set_err(err, errlen, "%s:%d: %s", path, p.err_line, p.msg);
+	else if (r < 0)
+		set_err(err, errlen, "%s: out of memory", path);
+	else {
+		g_free(p.cfg->source);
+		p.cfg->source = g_strdup(path);
+		*out = p.cfg;
+		return 0;
+	}
+	config_free(p.cfg);
+	return -1;
+}
+
+mugai_config *config_defaults(void)
+{
+	mugai_config *cfg = g_new0(mugai_config, 1);
+	char why[384];
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		if (key_set(k, cfg, k->def, why, sizeof why) < 0)
+			g_error("config: bad built-in default [%s] %s: %s", k->section, k->name, why);
+	}
+	cfg->source = g_strdup("(defaults)");
+	return cfg;
+}
+
+int config_load(const char *path, mugai_config **out, char *err, size_t errlen)
+{
+	return load(path, false, out, err, errlen);
+}
+
+int config_load_cli(const char *path_or_null, mugai_config **out, char *err, size_t errlen)
+{
+	if (path_or_null)
+		return load(path_or_null, false, out, err, errlen);
+	return load(MUGAI_DEFAULT_CONFIG, true, out, err, errlen);
+}
+
+mugai_config *config_free(mugai_config *cfg)
+{
+	if (!cfg)
+		return NULL;
+	for (size_t i = 0; i < NKEYS; i++)
+		if (keys[i].type == T_STRING || keys[i].type == T_PATH)
+			g_free(*FIELD(cfg, &keys[i], char *));
+	g_free(cfg->source);
+	g_free(cfg);
+	return NULL;
+}
+
+/* ---- output ---- */
+
+void config_dump(FILE *fp, const mugai_config *cfg)
+{
+	const char *section = NULL;
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		char *v = format_value(k, cfg);
+		if (!section || strcmp(section, k->section) != 0) {
+			fprintf(fp, "%s[%s]\n", section ? "\n" : "", k->section);
+			section = k->section;
+		}
+		fprintf(fp, "%s = %s\n", k->name, v);
+		g_free(v);
+	}
+}
+
+/* What the type accepts, for the doc comment; NULL if the doc says it all. */
+static char *type_hint(const struct key *k)
+{
+	char r[64];
+
+	format_range(r, sizeof r, k);
+	switch (k->type) {
+	case T_STRING:
+		return NULL;
+	case T_PATH:
+		return g_strdup("absolute path");
+	case T_INT:
+		return g_strdup(r);
+	case T_SIZE:
+		return g_strdup_printf("size %s", r);
+	case T_DURATION:
+		return g_strdup_printf("seconds %s", r);
+	case T_BOOL:
+		return g_strdup("yes or no");
+	case T_ENUM:
+		return g_strjoinv(" | ", (char **)k->names);
+	}
+	g_assert_not_reached();
+}
+
+void config_write_default(FILE *fp)
+{
+	mugai_config *def = config_defaults();
+	const char *section = NULL;
+
+	fprintf(fp,
+		"# mugai.conf - configuration of the mugai mail-sanitizing milter.\n"
+		"#\n"
+		"# Every key is listed below, commented out at its built-in default; remove\n"
+		"# the '#' to change one.  An unknown section or key, a value of the wrong\n"
+		"# type or out of range, or a key given twice is an error naming the file,\n"
+		"# line and key, and mugai will not start.  Check with: mugai check-config\n"
+		"#\n"
+		"# Syntax: '[section]' lines, then 'key = value' lines.  A line starting with\n"
+		"# '#' or ';' is a comment.  A ';' after a blank also starts a comment, even\n"
+		"# inside quotes, so a value cannot contain \" ;\".  '#' after a value is not a\n"
+		"# comment.  A value may be enclosed in one pair of double quotes, which are\n"
+		"# removed (write \"\" for an empty value, quotes to keep outer blanks).  The\n"
+		"# file is UTF-8; a line may be at most %d bytes.  Sizes are bytes or a number\n"
+		"# with K, M or G (1K = 1024); times are seconds or a number with s, m or h.\n",
+		INI_MAX_LINE - 2);
+
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		char *v = format_value(k, def);
+		char *hint = type_hint(k);
+		if (!section || strcmp(section, k->section) != 0) {
+			fprintf(fp, "\n[%s]\n", k->section);
+			section = k->section;
+		} else {
+			fputc('\n', fp);
+		}
+		if (hint)
+			fprintf(fp, "# %s (%s)\n", k->doc, hint);
+		else
+			fprintf(fp, "# %s\n", k->doc);
+		fprintf(fp, "#%s = %s\n", k->name, v);
+		g_free(hint);
+		g_free(v);
+	}
+	config_free(def);
+}

@@ -1,0 +1,82 @@
+/* config.h - mugai configuration: one table of keys, loaded from an INI file.
+ *
+ * Every key lives in one table (config.c) with its section, name, type,
+ * default, bounds or validator and a one-line doc.  The loader, `mugai
+ * check-config` and the annotated default config/mugai.conf all come from
+ * that table.  The struct below is the parsed result; it is immutable once
+ * loaded (the milter swaps whole snapshots on reload).
+ */
+#ifndef MUGAI_CONFIG_H
+#define MUGAI_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define MUGAI_DEFAULT_CONFIG "/etc/mugai/mugai.conf"
+
+enum mugai_links { MUGAI_LINKS_SHOW, MUGAI_LINKS_DEFANG, MUGAI_LINKS_REMOVE };
+enum mugai_cte { MUGAI_CTE_BASE64, MUGAI_CTE_QP };
+
+typedef struct mugai_config {
+	/* [milter] */
+	char *milter_socket;        /* socket: libmilter spec */
+	char *milter_user;          /* user: account after the socket is open; "" = keep */
+	char *milter_group;         /* group: socket group (Postfix's); "" = keep */
+	int64_t milter_workers;     /* workers: pre-forked pipeline processes */
+	int64_t milter_timeout;     /* message_timeout: seconds per message in a worker */
+	int64_t milter_spool_memory;/* spool_memory: bytes kept in memory before a temp file */
+	char *milter_spool_dir;     /* spool_dir */
+
+	/* [limits] */
+	int64_t max_message_size;   /* message_size: bytes; over it = rejected */
+	int64_t max_header_bytes;   /* header_bytes: bytes of one header block; over = rejected */
+	int64_t max_depth;          /* mime_depth: nesting of multiparts and messages */
+	int64_t max_parts;          /* parts: MIME parts in one message */
+	int64_t max_decoded_size;   /* decoded_size: decoded bytes summed over all parts */
+	int64_t max_text_size;      /* text_size: bytes of one text body shown inline */
+	int64_t max_time;           /* time: seconds for the pipeline on one message */
+
+	/* [sanitize] */
+	enum mugai_links links;     /* links: show | defang | remove */
+	enum mugai_cte transfer_encoding; /* transfer_encoding: base64 | quoted-printable */
+	char *subject_tag;          /* subject_tag: prefix added to Subject when changed; "" = none */
+	char *notice_contact;       /* notice_contact: who to ask for release (Japanese) */
+	char *notice_contact_en;    /* notice_contact_en: same, in English */
+
+	/* [quarantine] */
+	char *quarantine_dir;       /* dir */
+	int64_t quarantine_retention_days; /* retention_days */
+
+	/* [audit] */
+	char *audit_log;            /* log */
+	bool audit_syslog;          /* syslog */
+
+	/* [release] */
+	char *release_smtp;         /* smtp: HOST:PORT of the milter-free smtpd */
+
+	char *source;               /* file it was read from, or "(defaults)" */
+} mugai_config;
+
+/* Built-in defaults; never NULL (aborts on OOM). */
+mugai_config *config_defaults(void);
+
+/* Load PATH on top of the defaults.  Returns 0 and sets *out, or -1 and
+ * writes "FILE:LINE: [section] key: problem" into err. */
+int config_load(const char *path, mugai_config **out, char *err, size_t errlen);
+
+/* The CLI rule: explicit path must exist and be valid; with path NULL the
+ * default file is read if it exists, else the defaults apply. */
+int config_load_cli(const char *path_or_null, mugai_config **out, char *err, size_t errlen);
+
+mugai_config *config_free(mugai_config *cfg);   /* NULL-safe; returns NULL */
+
+/* Every key with its effective value, INI syntax ("[section]\nkey = value"). */
+void config_dump(FILE *fp, const mugai_config *cfg);
+
+/* The annotated default file: each key with its doc as a comment, commented
+ * out at its default.  config/mugai.conf is exactly this output. */
+void config_write_default(FILE *fp);
+
+#endif

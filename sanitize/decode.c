@@ -1,0 +1,147 @@
+/* decode.c - content-transfer decoding of one MIME part, in chunks.
+ *
+ * Owns the base64 decoder (chunked-base64 aware, see decode.h) and wraps
+ * GMime's QP/uuencode steppers.  7bit/8bit/binary/unknown encodings are the
+ * identity: an unknown CTE is inspected as raw bytes, as GMime does.
+ */
+#include "sanitize/decode.h"
+#include <string.h>
+
+static const signed char b64_rank[256] = {
+	['A'] = 1, ['B'] = 2, ['C'] = 3, ['D'] = 4, ['E'] = 5, ['F'] = 6, ['G'] = 7,
+	['H'] = 8, ['I'] = 9, ['J'] = 10, ['K'] = 11, ['L'] = 12, ['M'] = 13,
+	['N'] = 14, ['O'] = 15, ['P'] = 16, ['Q'] = 17, ['R'] = 18, ['S'] = 19,
+	['T'] = 20, ['U'] = 21, ['V'] = 22, ['W'] = 23, ['X'] = 24, ['Y'] = 25,
+	['Z'] = 26, ['a'] = 27, ['b'] = 28, ['c'] = 29, ['d'] = 30, ['e'] = 31,
+	['f'] = 32, ['g'] = 33, ['h'] = 34, ['i'] = 35, ['j'] = 36, ['k'] = 37,
+	['l'] = 38, ['m'] = 39, ['n'] = 40, ['o'] = 41, ['p'] = 42, ['q'] = 43,
+	['r'] = 44, ['s'] = 45, ['t'] = 46, ['u'] = 47, ['v'] = 48, ['w'] = 49,
+	['x'] = 50, ['y'] = 51, ['z'] = 52, ['0'] = 53, ['1'] = 54, ['2'] = 55,
+	['3'] = 56, ['4'] = 57, ['5'] = 58, ['6'] = 59, ['7'] = 60, ['8'] = 61,
+	['9'] = 62, ['+'] = 63, ['/'] = 64,
+};  /* rank - 1 is the sextet value; 0 = not in the alphabet */
+
+void decode_init(part_decoder *d, GMimeContentEncoding enc)
+{
+	memset(d, 0, sizeof *d);
+	d->enc = enc;
+	if (enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		g_mime_encoding_init_decode(&d->gm, enc);
+	else if (enc == GMIME_CONTENT_ENCODING_UUENCODE)
+		d->uu = g_mime_filter_basic_new(enc, FALSE);
+}
+
+void decode_clear(part_decoder *d)
+{
+	if (d->uu)
+		g_object_unref(d->uu);
+	d->uu = NULL;
+}
+
+/* GMime's filter owns its output buffer; copy it out. */
+static size_t uu_run(part_decoder *d, const char *in, size_t len, char *out, bool last)
+{
+	char *o = NULL;
+	size_t olen = 0, pre = 0;
+	if (last)
+		g_mime_filter_complete(d->uu, (char *)in, len, 0, &o, &olen, &pre);
+	else
+		g_mime_filter_filter(d->uu, (char *)in, len, 0, &o, &olen, &pre);
+	if (olen)
+		memcpy(out, o, olen);
+	return olen;
+}
+
+size_t decode_outlen(const part_decoder *d, size_t inlen)
+{
+	if (d->enc == GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE)
+		return g_mime_encoding_outlen((GMimeEncoding *)&d->gm, inlen) + 8;
+	return inlen + 8;
+}
+
+/* Emit the bytes of a quantum ended by padding or by the end of input. */
+static size_t b64_flush_partial(part_decoder *d, char *out)
+{
+	size_t n = 0;
+	if (d->nsextets == 2) {
+		out[n++] = (char)(d->acc >> 4);
+	} else if (d->nsextets == 3) {
+		out[n++] = (char)(d->acc >> 10);
+		out[n++] = (char)(d->acc >> 2);
+	} else if (d->nsextets == 1) {
+		d->flags |= DECODE_B64_TRUNCATED;
+	}
+	d->acc = 0;
+	d->nsextets = 0;
+	return n;
+}
+
+static size_t b64_step(part_decoder *d, const unsigned char *in, size_t len, char *out)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = in[i];
+		int r = b64_rank[c];
+		if (r) {
+			if (d->pad || d->ended) {
+				/* a new quantum after padding: chunked base64 */
+				d->flags |= DECODE_B64_AFTER_PAD;
+				d->pad = 0;
+				d->ended = 0;
+			}
+			d->acc = (d->acc << 6) | (unsigned)(r - 1);
+			if (++d->nsextets == 4) {
+				out[n++] = (char)(d->acc >> 16);
+				out[n++] = (char)(d->acc >> 8);
+				out[n++] = (char)d->acc;
+				d->acc = 0;
+				d->nsextets = 0;
+			}
+		} else if (c == '=') {
+			if (d->nsextets >= 2) {
+				n += b64_flush_partial(d, out + n);
+				d->pad = 1;
+				d->ended = 1;
+			} else if (d->nsextets == 1) {
+				n += b64_flush_partial(d, out + n);
+				d->ended = 1;
+			} else if (!d->pad && !d->ended) {
+				d->flags |= DECODE_B64_BAD_CHAR;  /* '=' at a quantum start */
+			}
+		} else if (c == '\n' || c == '\r' || c == ' ' || c == '\t') {
+			continue;
+		} else {
+			d->flags |= DECODE_B64_BAD_CHAR;
+		}
+	}
+	return n;
+}
+
+size_t decode_step(part_decoder *d, const char *in, size_t inlen, char *out)
+{
+	switch (d->enc) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+		return b64_step(d, (const unsigned char *)in, inlen, out);
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		return g_mime_encoding_step(&d->gm, in, inlen, out);
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		return uu_run(d, in, inlen, out, false);
+	default:
+		memcpy(out, in, inlen);
+		return inlen;
+	}
+}
+
+size_t decode_finish(part_decoder *d, char *out)
+{
+	switch (d->enc) {
+	case GMIME_CONTENT_ENCODING_BASE64:
+		return b64_flush_partial(d, out);
+	case GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE:
+		return g_mime_encoding_flush(&d->gm, "", 0, out);
+	case GMIME_CONTENT_ENCODING_UUENCODE:
+		return uu_run(d, "", 0, out, true);
+	default:
+		return 0;
+	}
+}

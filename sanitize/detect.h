@@ -1,0 +1,25 @@
+/* detect.h - true file type of decoded bytes with libmagic.
+ *
+ * One magic cookie per thread (libmagic cookies are not thread-safe),
+ * created lazily under a mutex because concurrent magic_load() has been
+ * seen to corrupt the heap.
+ */
+#ifndef MUGAI_DETECT_H
+#define MUGAI_DETECT_H
+
+#include <stddef.h>
+#include <stdbool.h>
+
+/* How many leading bytes of a part libmagic looks at. */
+#define DETECT_HEAD_BYTES (64 * 1024)
+
+/* MIME type ("application/pdf") of BUF, g_malloc'ed; NULL if libmagic fails. */
+char *detect_mime_type(const void *buf, size_t len);
+
+/* True when a detected type can be shown as text (text/..., message/...,
+ * empty, JSON/XML), or is "application/octet-stream" but the bytes hold no
+ * NUL or control characters other than those text uses (TAB, LF, CR, FF,
+ * ESC/SO/SI for ISO-2022-JP). */
+bool detect_is_textual(const char *mime, const void *buf, size_t len);
+
+#endif

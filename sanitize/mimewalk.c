@@ -1,0 +1,688 @@
+/* mimewalk.c - walk the MIME tree and decide every leaf.
+ *
+ * Walks with GMimePartIter (it descends into attached messages, which
+ * g_mime_*_foreach does not), builds a tree from the iterator's paths, and
+ * decides each leaf: inline text/plain is kept, inline text/html converted,
+ * everything else removed.  Each leaf is decoded once, in 64 KiB chunks,
+ * into SHA-256, its size, the head libmagic looks at and (for bodies up to
+ * [limits] text_size) the text itself: attachments are never held whole in
+ * memory.  Problems become reasons on the part or on the message; the
+ * verdict is decided elsewhere (verdict.c).
+ */
+#include "sanitize/walk.h"
+#include "sanitize/charset.h"
+#include "sanitize/decode.h"
+#include "sanitize/detect.h"
+#include "sanitize/html2text.h"
+#include <errno.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <unistd.h>
+
+#define CHUNK 65536
+
+typedef struct wnode {
+	GMimeObject *obj;       /* borrowed from the message */
+	char *path;
+	int depth;
+	bool too_deep;
+	GPtrArray *children;    /* wnode * */
+} wnode;
+
+static wnode *wnode_new(GMimeObject *obj, const char *path, int depth)
+{
+	wnode *n = g_new0(wnode, 1);
+	n->obj = obj;
+	n->path = g_strdup(path);
+	n->depth = depth;
+	n->children = g_ptr_array_new();
+	return n;
+}
+
+static void wnode_free(wnode *n)
+{
+	if (!n)
+		return;
+	for (guint i = 0; i < n->children->len; i++)
+		wnode_free(g_ptr_array_index(n->children, i));
+	g_ptr_array_free(n->children, TRUE);
+	g_free(n->path);
+	g_free(n);
+}
+
+static void block_free(gpointer p)
+{
+	walk_block *b = p;
+	g_free(b->text);
+	g_free(b->html_src);
+	g_free(b);
+}
+
+void walk_init(walk_ctx *w, const mugai_config *cfg, mugai_result *res, FILE *explain)
+{
+	memset(w, 0, sizeof *w);
+	w->cfg = cfg;
+	w->res = res;
+	w->explain = explain;
+	w->blocks = g_ptr_array_new_with_free_func(block_free);
+	w->deadline = g_get_monotonic_time() + cfg->max_time * G_USEC_PER_SEC;
+}
+
+void walk_clear(walk_ctx *w)
+{
+	if (w->blocks)
+		g_ptr_array_unref(w->blocks);
+	w->blocks = NULL;
+}
+
+/* ---- parser warnings ---- */
+
+static const char *warning_name(GMimeParserWarning code)
+{
+	switch (code) {
+	case GMIME_WARN_DUPLICATED_HEADER: return "duplicated-header";
+	case GMIME_WARN_DUPLICATED_PARAMETER: return "duplicated-parameter";
+	case GMIME_WARN_UNENCODED_8BIT_HEADER: return "unencoded-8bit-header";
+	case GMIME_WARN_INVALID_CONTENT_TYPE: return "invalid-content-type";
+	case GMIME_WARN_INVALID_RFC2047_HEADER_VALUE: return "invalid-rfc2047-header-value";
+	case GMIME_WARN_MALFORMED_MULTIPART: return "malformed-multipart";
+	case GMIME_WARN_TRUNCATED_MESSAGE: return "truncated-message";
+	case GMIME_WARN_MALFORMED_MESSAGE: return "malformed-message";
+	case GMIME_CRIT_INVALID_HEADER_NAME: return "crit-invalid-header-name";
+	case GMIME_CRIT_CONFLICTING_HEADER: return "crit-conflicting-header";
+	case GMIME_CRIT_CONFLICTING_PARAMETER: return "crit-conflicting-parameter";
+	case GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY: return "crit-multipart-without-boundary";
+	case GMIME_WARN_INVALID_PARAMETER: return "invalid-parameter";
+	case GMIME_WARN_INVALID_ADDRESS_LIST: return "invalid-address-list";
+	case GMIME_CRIT_NESTING_OVERFLOW: return "crit-nesting-overflow";
+	case GMIME_WARN_PART_WITHOUT_CONTENT: return "part-without-content";
+	case GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT: return "crit-part-without-headers-or-content";
+	default: return NULL;
+	}
+}
+
+static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	mugai_result *r = data;
+	(void)offset;
+	(void)item;
+	const char *name = warning_name(code);
+	char *reason = name ? g_strconcat("parse-warning:", name, NULL)
+	                    : g_strdup_printf("parse-warning:%d", (int)code);
+	result_add_reason(r->reasons, reason);
+	g_free(reason);
+}
+
+GMimeParserOptions *walk_parser_options(mugai_result *r)
+{
+	GMimeParserOptions *o = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(o, on_warning, r);
+	return o;
+}
+
+/* ---- helpers ---- */
+
+static char *lower_mime_type(GMimeObject *obj)
+{
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	char *t = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+	char *l = g_ascii_strdown(t, -1);
+	g_free(t);
+	return l;
+}
+
+static const char *raw_header(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = l ? g_mime_header_list_get_header(l, name) : NULL;
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+static bool has_control_chars(const char *utf8)
+{
+	for (const char *p = utf8; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		GUnicodeType t = g_unichar_type(c);
+		if (t == G_UNICODE_CONTROL || t == G_UNICODE_FORMAT)
+			return true;
+	}
+	return false;
+}
+
+/* CRLF and lone CR to LF; ensure a final newline unless empty. */
+static char *normalize_newlines(char *s)
+{
+	GString *o = g_string_sized_new(strlen(s) + 1);
+	for (const char *p = s; *p; p++) {
+		if (*p == '\r') {
+			g_string_append_c(o, '\n');
+			if (p[1] == '\n')
+				p++;
+		} else {
+			g_string_append_c(o, *p);
+		}
+	}
+	while (o->len > 0 && o->str[o->len - 1] == '\n')
+		g_string_truncate(o, o->len - 1);
+	if (o->len > 0)
+		g_string_append_c(o, '\n');
+	g_free(s);
+	return g_string_free(o, FALSE);
+}
+
+static bool past_deadline(walk_ctx *w)
+{
+	if (g_get_monotonic_time() > w->deadline) {
+		result_add_reason(w->res->reasons, "limit:time");
+		w->stop = true;
+		return true;
+	}
+	return false;
+}
+
+/* ---- decoding one leaf ---- */
+
+typedef struct sink {
+	EVP_MD_CTX *md;
+	uint64_t size;
+	GByteArray *head;     /* first DETECT_HEAD_BYTES */
+	GByteArray *text;     /* whole content while <= limit, for bodies */
+	uint64_t text_limit;
+	bool text_overflow;
+} sink;
+
+static void sink_put(sink *s, const char *buf, size_t n)
+{
+	if (!n)
+		return;
+	EVP_DigestUpdate(s->md, buf, n);
+	s->size += n;
+	if (s->head->len < DETECT_HEAD_BYTES) {
+		size_t take = MIN(n, DETECT_HEAD_BYTES - s->head->len);
+		g_byte_array_append(s->head, (const guint8 *)buf, take);
+	}
+	if (s->text && !s->text_overflow) {
+		if (s->text->len + n > s->text_limit)
+			s->text_overflow = true;
+		else
+			g_byte_array_append(s->text, (const guint8 *)buf, n);
+	}
+}
+
+/* Decode the content of PART through S.  Returns 0, 1 when the decoded-size
+ * limit stopped it, or -errno. */
+static int decode_part(walk_ctx *w, GMimePart *part, sink *s, mugai_part *rec, int out_fd)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	if (!dw)
+		return 0;
+	GMimeStream *src = g_mime_data_wrapper_get_stream(dw);
+	if (!src)
+		return 0;
+	part_decoder d;
+	decode_init(&d, g_mime_data_wrapper_get_encoding(dw));
+	if (g_mime_stream_reset(src) < 0)
+		return -EIO;
+
+	char *in = g_malloc(CHUNK);
+	char *out = g_malloc(decode_outlen(&d, CHUNK));
+	int rc = 0;
+	for (;;) {
+		/* GMime's bounded fs streams answer -1, not 0, once at their end */
+		bool eos = g_mime_stream_eos(src);
+		ssize_t n = eos ? 0 : g_mime_stream_read(src, in, CHUNK);
+		if (n < 0) {
+			rc = -EIO;
+			break;
+		}
+		size_t m = n > 0 ? decode_step(&d, in, (size_t)n, out) : decode_finish(&d, out);
+		if (w) {
+			w->decoded_total += m;
+			if (w->decoded_total > (uint64_t)w->cfg->max_decoded_size) {
+				rc = 1;
+				break;
+			}
+		}
+		if (s)
+			sink_put(s, out, m);
+		if (out_fd >= 0 && m > 0) {
+			size_t off = 0;
+			while (off < m) {
+				ssize_t k = write(out_fd, out + off, m - off);
+				if (k < 0 && errno == EINTR)
+					continue;
+				if (k <= 0) {
+					rc = k < 0 ? -errno : -EIO;
+					break;
+				}
+				off += (size_t)k;
+			}
+			if (rc)
+				break;
+		}
+		if (n == 0)
+			break;
+	}
+	decode_clear(&d);
+	g_free(in);
+	g_free(out);
+	if (rec) {
+		if (d.flags & DECODE_B64_AFTER_PAD)
+			result_add_reason(rec->reasons, "base64-after-padding");
+		if (d.flags & DECODE_B64_BAD_CHAR)
+			result_add_reason(rec->reasons, "base64-bad-char");
+		if (d.flags & DECODE_B64_TRUNCATED)
+			result_add_reason(rec->reasons, "base64-truncated");
+	}
+	return rc;
+}
+
+static void add_block(walk_ctx *w, char *text, int quote, mugai_part *part, bool is_html, char *html_src)
+{
+	walk_block *b = g_new0(walk_block, 1);
+	b->text = text;
+	b->quote = quote;
+	b->part = part;
+	b->is_html = is_html;
+	b->html_src = html_src;
+	g_ptr_array_add(w->blocks, b);
+}
+
+static void explain_part(walk_ctx *w, const mugai_part *p)
+{
+	if (!w->explain)
+		return;
+	GString *s = g_string_new(NULL);
+	g_string_append_printf(s, "part %s %s", p->path, p->content_type);
+	if (p->detected_type)
+		g_string_append_printf(s, " detected=%s", p->detected_type);
+	if (p->filename) {
+		char *name = charset_printable(p->filename);
+		g_string_append_printf(s, " name=\"%s\"", name);
+		g_free(name);
+	}
+	g_string_append_printf(s, " size=%" G_GUINT64_FORMAT " -> %s (", p->size, part_action_name(p->action));
+	for (guint i = 0; i < p->reasons->len; i++)
+		g_string_append_printf(s, "%s%s", i ? ", " : "", (char *)g_ptr_array_index(p->reasons, i));
+	g_string_append(s, ")\n");
+	fputs(s->str, w->explain);
+	g_string_free(s, TRUE);
+}
+
+/* Decide one leaf; adds its part record and, for bodies, a text block. */
+static void process_leaf(walk_ctx *w, wnode *node, int quote)
+{
+	GMimeObject *obj = node->obj;
+	mugai_part *p = result_add_part(w->res, node->path);
+	p->content_type = lower_mime_type(obj);
+
+	bool dup1 = false, dup2 = false;
+	size_t inv = 0;
+	char *filename = charset_header_param(raw_header(obj, "Content-Disposition"), "filename", &dup1, &inv);
+	char *name = charset_header_param(raw_header(obj, "Content-Type"), "name", &dup2, &inv);
+	if (filename && name && strcmp(filename, name) != 0) {
+		p->name_param = name;
+		name = NULL;
+		result_add_reason(p->reasons, "filename-ambiguous");
+	}
+	p->filename = filename ? filename : name;
+	if (filename)
+		g_free(name);
+	if (dup1 || dup2)
+		result_add_reason(p->reasons, "duplicate-parameter");
+	if ((p->filename && has_control_chars(p->filename)) ||
+	    (p->name_param && has_control_chars(p->name_param)))
+		result_add_reason(p->reasons, "filename-control-chars");
+
+	if (node->too_deep) {
+		p->action = PART_REMOVED;
+		result_add_reason(p->reasons, "limit:mime-depth");
+		explain_part(w, p);
+		return;
+	}
+
+	const char *disp = g_mime_object_get_disposition(obj);
+	bool attached = disp && g_ascii_strcasecmp(disp, "inline") != 0;
+	bool is_plain = strcmp(p->content_type, "text/plain") == 0;
+	bool is_html = strcmp(p->content_type, "text/html") == 0;
+	bool body = (is_plain || is_html) && !attached && !p->filename && !p->name_param;
+
+	if (GMIME_IS_MESSAGE_PARTIAL(obj))
+		result_add_reason(p->reasons, "message-partial");
+	else if (strcmp(p->content_type, "message/external-body") == 0)
+		result_add_reason(p->reasons, "message-external-body");
+
+	sink s = { 0 };
+	s.md = EVP_MD_CTX_new();
+	s.head = g_byte_array_new();
+	if (body) {
+		s.text = g_byte_array_new();
+		s.text_limit = (uint64_t)w->cfg->max_text_size;
+	}
+	int rc = -ENOMEM;
+	if (s.md && EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) == 1)
+		rc = GMIME_IS_PART(obj) ? decode_part(w, GMIME_PART(obj), &s, p, -1) : 0;
+	p->size = s.size;
+	if (rc == 0) {
+		unsigned char dg[EVP_MAX_MD_SIZE];
+		unsigned dl = 0;
+		EVP_DigestFinal_ex(s.md, dg, &dl);
+		for (unsigned i = 0; i < dl && i < 32; i++)
+			snprintf(p->sha256 + 2 * i, 3, "%02x", dg[i]);
+	}
+	EVP_MD_CTX_free(s.md);
+	if (rc < 0) {
+		result_add_reason(w->res->reasons, "internal:decode");
+		w->stop = true;
+	} else if (rc == 1) {
+		result_add_reason(p->reasons, "limit:decoded-size");
+		result_add_reason(w->res->reasons, "limit:decoded-size");
+		w->stop = true;
+	}
+	if (rc == 0)
+		p->detected_type = detect_mime_type(s.head->data, s.head->len);
+
+	p->action = PART_REMOVED;
+	if (rc != 0) {
+		/* not fully decoded: removed, the reasons say why */
+	} else if (!body) {
+		result_add_reason(p->reasons, "attachment");
+	} else if (s.text_overflow) {
+		result_add_reason(p->reasons, "text-too-large");
+	} else if (!detect_is_textual(p->detected_type, s.head->data, s.head->len)) {
+		result_add_reason(p->reasons, "type-mismatch");
+	} else {
+		const char *cs = g_mime_object_get_content_type_parameter(obj, "charset");
+		char *sniffed = NULL;
+		if (is_html && (!cs || !*cs))
+			cs = sniffed = html2text_sniff_charset((const char *)s.text->data, s.text->len);
+		charset_info ci = { 0 };
+		size_t ulen = 0;
+		char *utf8 = charset_to_utf8(cs, (const char *)s.text->data, s.text->len, &ulen, &ci);
+		g_free(sniffed);
+		if (ci.invalid)
+			result_add_reason(p->reasons, "charset-invalid");
+		if (ci.unknown_label)
+			result_add_reason(p->reasons, "charset-unknown");
+		else if (ci.guessed)
+			result_add_reason(p->reasons, "charset-guessed");
+		if (is_plain) {
+			p->action = PART_KEPT;
+			add_block(w, normalize_newlines(utf8), quote, p, false, NULL);
+			utf8 = NULL;  /* normalize_newlines() took it */
+		} else {
+			unsigned flags = 0;
+			char *text = html2text_convert(utf8, ulen, w->cfg->links, 0, &flags);
+			p->action = PART_CONVERTED;
+			result_add_reason(p->reasons, "html-converted");
+			if (flags & HTML2TEXT_HIDDEN_TEXT)
+				result_add_reason(p->reasons, "html-hidden-text");
+			if (flags & HTML2TEXT_HAS_SCRIPT)
+				result_add_reason(p->reasons, "html-script");
+			if (flags & HTML2TEXT_HAS_FORM)
+				result_add_reason(p->reasons, "html-form");
+			add_block(w, normalize_newlines(text), quote, p, true, utf8);
+			utf8 = NULL;
+		}
+		g_free(utf8);
+	}
+	g_byte_array_unref(s.head);
+	if (s.text)
+		g_byte_array_unref(s.text);
+	explain_part(w, p);
+}
+
+/* ---- multipart/alternative: nothing lost, nothing shown twice ---- */
+
+/* Letters and digits only, NFKC, case-folded: what a reader would call the
+ * same text, whatever the line breaks, markup or punctuation. */
+static char *norm_words(const char *s)
+{
+	char *nf = g_utf8_normalize(s, -1, G_NORMALIZE_NFKC);
+	char *cf = g_utf8_casefold(nf ? nf : "", -1);
+	GString *o = g_string_new(NULL);
+	for (const char *p = cf; *p; p = g_utf8_next_char(p)) {
+		gunichar c = g_utf8_get_char(p);
+		if (g_unichar_isalnum(c))
+			g_string_append_unichar(o, c);
+	}
+	g_free(nf);
+	g_free(cf);
+	return g_string_free(o, FALSE);
+}
+
+/* The HTML's own words: shown-link URLs and image markers that the
+ * conversion adds are left out, since a plain alternative rarely has them. */
+static char *html_words(const char *html_utf8)
+{
+	unsigned flags = 0;
+	char *t = html2text_convert(html_utf8, strlen(html_utf8), MUGAI_LINKS_SHOW, 0, &flags);
+	GRegex *re = g_regex_new(" ?<(?:https?|ftp|mailto):[^>\\s]*>|\\[画像: [^\\]\\n]*\\]", 0, 0, NULL);
+	char *stripped = g_regex_replace_literal(re, t, -1, 0, "", 0, NULL);
+	g_regex_unref(re);
+	char *w = norm_words(stripped ? stripped : t);
+	g_free(stripped);
+	g_free(t);
+	return w;
+}
+
+/* Is NEEDLE a subsequence of HAY (UTF-8 code points, in order)? */
+static bool subsequence(const char *needle, const char *hay)
+{
+	const char *h = hay;
+	for (const char *n = needle; *n; n = g_utf8_next_char(n)) {
+		gunichar c = g_utf8_get_char(n);
+		for (;;) {
+			if (!*h)
+				return false;
+			gunichar d = g_utf8_get_char(h);
+			h = g_utf8_next_char(h);
+			if (c == d)
+				break;
+		}
+	}
+	return true;
+}
+
+static void dedupe_alternative(walk_ctx *w, guint start, int quote)
+{
+	walk_block *plain = NULL, *html = NULL;
+	guint html_at = 0;
+	for (guint i = start; i < w->blocks->len; i++) {
+		walk_block *b = g_ptr_array_index(w->blocks, i);
+		if (b->quote != quote || !b->part)
+			continue;
+		if (b->is_html && !html) {
+			html = b;
+			html_at = i;
+		} else if (!b->is_html && !plain) {
+			plain = b;
+		}
+	}
+	if (!plain || !html)
+		return;
+	char *pw = norm_words(plain->text);
+	char *hw = html_words(html->html_src);
+	/* The plain part holds every word of the HTML one: show it alone.  An
+	 * empty or stub plain part fails this, and then both are shown. */
+	bool dup = *pw && subsequence(hw, pw);
+	g_free(pw);
+	g_free(hw);
+	if (!dup)
+		return;
+	mugai_part *p = html->part;
+	p->action = PART_REMOVED;
+	for (guint i = 0; i < p->reasons->len; i++)  /* html-converted: it is not shown */
+		if (strcmp(g_ptr_array_index(p->reasons, i), "html-converted") == 0)
+			g_ptr_array_remove_index(p->reasons, i--);
+	result_add_reason(p->reasons, "alternative-duplicate");
+	if (w->explain)
+		fprintf(w->explain, "part %s -> removed (alternative-duplicate: text/plain alternative holds the same text)\n", p->path);
+	g_ptr_array_remove_index(w->blocks, html_at);
+}
+
+/* ---- embedded messages ---- */
+
+static void message_heading(walk_ctx *w, GMimeMessage *inner, int quote)
+{
+	GString *s = g_string_new("---------- 添付されたメール / Attached message ----------\n");
+	static const char *const names[] = { "From", "To", "Cc", "Date", "Subject" };
+	GMimeHeaderList *l = g_mime_object_get_header_list(GMIME_OBJECT(inner));
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++) {
+		GMimeHeader *h = g_mime_header_list_get_header(l, names[i]);
+		if (!h)
+			continue;
+		char *v = charset_decode_header(g_mime_header_get_raw_value(h), NULL);
+		char *pv = charset_printable(g_strstrip(v));
+		g_string_append_printf(s, "%s: %s\n", names[i], pv);
+		g_free(v);
+		g_free(pv);
+	}
+	add_block(w, g_string_free(s, FALSE), quote, NULL, false, NULL);
+}
+
+static void render(walk_ctx *w, wnode *node, int quote, bool is_root);
+
+static void render_children(walk_ctx *w, wnode *node, GMimeObject *container, int quote)
+{
+	guint start = w->blocks->len;
+	for (guint i = 0; i < node->children->len && !w->stop; i++)
+		render(w, g_ptr_array_index(node->children, i), quote, false);
+	if (container && GMIME_IS_MULTIPART(container)) {
+		char *t = lower_mime_type(container);
+		if (strcmp(t, "multipart/alternative") == 0)
+			dedupe_alternative(w, start, quote);
+		g_free(t);
+	}
+}
+
+static void render(walk_ctx *w, wnode *node, int quote, bool is_root)
+{
+	if (w->stop || past_deadline(w))
+		return;
+	GMimeObject *obj = node->obj;
+	if (GMIME_IS_MESSAGE_PART(obj) && !node->too_deep) {
+		GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+		if (inner) {
+			message_heading(w, inner, quote + 1);
+			render_children(w, node, inner->mime_part, quote + 1);
+			return;
+		}
+	}
+	if (GMIME_IS_MULTIPART(obj) && !node->too_deep) {
+		render_children(w, node, obj, quote);
+		return;
+	}
+	if (is_root) {
+		render_children(w, node, NULL, quote);
+		return;
+	}
+	process_leaf(w, node, quote);
+}
+
+static int path_depth(const char *path)
+{
+	int d = 1;
+	for (const char *p = path; *p; p++)
+		if (*p == '.')
+			d++;
+	return d;
+}
+
+/* The iterator calls the single body of a non-multipart message "0"; the
+ * audit and `quarantine export --part` call it "1", as IMAP does. */
+static char *iter_path(GMimePartIter *it)
+{
+	char *p = g_mime_part_iter_get_path(it);
+	if (p && strcmp(p, "0") == 0) {
+		g_free(p);
+		p = g_strdup("1");
+	}
+	return p;
+}
+
+static wnode *build_tree(walk_ctx *w, GMimeMessage *msg)
+{
+	wnode *root = wnode_new(msg->mime_part, "", 0);
+	if (!msg->mime_part)
+		return root;
+	GHashTable *by_path = g_hash_table_new(g_str_hash, g_str_equal);
+	GHashTable *skipped = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	g_hash_table_insert(by_path, root->path, root);
+	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	long count = 0;
+	if (g_mime_part_iter_is_valid(it)) {
+		do {
+			if (++count > w->cfg->max_parts) {
+				result_add_reason(w->res->reasons, "limit:parts");
+				break;
+			}
+			char *path = iter_path(it);
+			if (!path)
+				continue;
+			char *dot = strrchr(path, '.');
+			char *ppath = dot ? g_strndup(path, (gsize)(dot - path)) : g_strdup("");
+			if (g_hash_table_contains(skipped, ppath)) {
+				g_hash_table_add(skipped, path);
+				g_free(ppath);
+				continue;
+			}
+			wnode *parent = g_hash_table_lookup(by_path, ppath);
+			g_free(ppath);
+			if (!parent)
+				parent = root;
+			wnode *n = wnode_new(g_mime_part_iter_get_current(it), path, path_depth(path));
+			if (n->depth > w->cfg->max_depth) {
+				n->too_deep = true;
+				result_add_reason(w->res->reasons, "limit:mime-depth");
+				g_hash_table_add(skipped, g_strdup(path));
+			}
+			g_ptr_array_add(parent->children, n);
+			g_hash_table_insert(by_path, n->path, n);
+			g_free(path);
+		} while (g_mime_part_iter_next(it));
+	}
+	g_mime_part_iter_free(it);
+	g_hash_table_unref(by_path);
+	g_hash_table_unref(skipped);
+	return root;
+}
+
+int walk_message(walk_ctx *w, GMimeMessage *msg)
+{
+	wnode *root = build_tree(w, msg);
+	if (msg->mime_part)
+		render(w, root, 0, true);
+	wnode_free(root);
+	return 0;
+}
+
+int walk_export_part(GMimeMessage *msg, const char *path, int out_fd)
+{
+	GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+	int rc = 1;
+	if (g_mime_part_iter_is_valid(it)) {
+		do {
+			char *p = iter_path(it);
+			bool match = p && strcmp(p, path) == 0;
+			g_free(p);
+			if (!match)
+				continue;
+			GMimeObject *obj = g_mime_part_iter_get_current(it);
+			if (GMIME_IS_PART(obj))
+				rc = decode_part(NULL, GMIME_PART(obj), NULL, NULL, out_fd);
+			else if (GMIME_IS_MESSAGE_PART(obj)) {
+				GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(obj));
+				GMimeStream *fs = g_mime_stream_fs_new(dup(out_fd));
+				rc = (m && g_mime_object_write_to_stream(GMIME_OBJECT(m), NULL, fs) >= 0) ? 0 : -EIO;
+				g_mime_stream_flush(fs);
+				g_object_unref(fs);
+			} else {
+				rc = 1;  /* a container has no bytes of its own */
+			}
+			break;
+		} while (g_mime_part_iter_next(it));
+	}
+	g_mime_part_iter_free(it);
+	return rc;
+}

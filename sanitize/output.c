@@ -1,0 +1,324 @@
+/* output.c - the notice and the sanitized message, built fresh.
+ *
+ * The output is the original top-level headers minus Content-*,
+ * MIME-Version and X-Mugai-Status, our own MIME headers and X-Mugai-Status,
+ * and one text/plain UTF-8 part (base64 or quoted-printable, so 7-bit with
+ * short lines): the kept and converted texts in document order, then the
+ * notice in Japanese and English.  output_check() re-parses the result;
+ * anything but the one part we built is a bug and the caller tempfails.
+ */
+#include "sanitize/walk.h"
+#include "sanitize/charset.h"
+#include "sanitize/verdict.h"
+#include <string.h>
+
+static const char RULE[] = "----------------------------------------------------------------------\n";
+
+static void human_size(char *buf, size_t len, uint64_t n)
+{
+	if (n < 1024)
+		snprintf(buf, len, "%" G_GUINT64_FORMAT " B", n);
+	else if (n < 1024 * 1024)
+		snprintf(buf, len, "%.1f KB", n / 1024.0);
+	else
+		snprintf(buf, len, "%.1f MB", n / (1024.0 * 1024.0));
+}
+
+static bool listed(const mugai_part *p)
+{
+	return p->action == PART_REMOVED && !result_has_reason(p->reasons, "alternative-duplicate");
+}
+
+static char *part_name(const mugai_part *p, bool ja)
+{
+	if (p->filename)
+		return charset_printable(p->filename);
+	return g_strdup_printf(ja ? "（名前なし・パート %s）" : "(unnamed, part %s)", p->path);
+}
+
+/* Reasons that change something or need a look, in one language. */
+static void append_reasons(GString *s, const GPtrArray *reasons, bool ja)
+{
+	bool first = true;
+	for (guint i = 0; i < reasons->len; i++) {
+		const char *code = g_ptr_array_index(reasons, i);
+		const verdict_row *row = verdict_lookup(code);
+		g_string_append_printf(s, "%s%s (%s)", first ? "" : (ja ? "、" : "; "),
+		                       ja ? row->text_ja : row->text_en, code);
+		first = false;
+	}
+}
+
+static void notice_ja(GString *s, const mugai_config *cfg, const mugai_result *r,
+                      unsigned nremoved, unsigned nconverted, bool dup_html)
+{
+	g_string_append(s, "【無害化処理のお知らせ】\n");
+	g_string_append(s, "このメールはインターネットから届いたため、");
+	if (nremoved && nconverted)
+		g_string_append(s, "添付ファイルを取り除き、HTML の本文をテキストに変換しました。\n");
+	else if (nremoved)
+		g_string_append(s, "添付ファイルを取り除きました。\n");
+	else if (nconverted)
+		g_string_append(s, "HTML の本文をテキストに変換しました。\n");
+	else
+		g_string_append(s, "内容を検査し、テキストとして組み直しました。\n");
+	if (dup_html)
+		g_string_append(s, "HTML 版の本文はテキスト版と同じ内容のため、テキスト版のみを表示しています。\n");
+	if (nremoved) {
+		g_string_append_printf(s, "取り除いたファイル（%u件）:\n", nremoved);
+		unsigned k = 0;
+		for (guint i = 0; i < r->parts->len; i++) {
+			const mugai_part *p = g_ptr_array_index(r->parts, i);
+			if (!listed(p))
+				continue;
+			char sz[32], *name = part_name(p, true);
+			human_size(sz, sizeof sz, p->size);
+			g_string_append_printf(s, "  %u. %s（%s）%s\n", ++k, name, sz,
+			                       verdict_part_suspect(p) ? "※要確認" : "");
+			g_string_append_printf(s, "     種類: %s（検出: %s）\n", p->content_type,
+			                       p->detected_type ? p->detected_type : "不明");
+			if (p->sha256[0])
+				g_string_append_printf(s, "     SHA-256: %s\n", p->sha256);
+			g_string_append(s, "     理由: ");
+			append_reasons(s, p->reasons, true);
+			g_string_append_c(s, '\n');
+			g_free(name);
+		}
+	}
+	for (guint i = 0; i < r->reasons->len; i++) {
+		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
+		if (row->verdict != VERDICT_CLEAN)
+			g_string_append_printf(s, "注意: %s (%s)\n", row->text_ja, (char *)g_ptr_array_index(r->reasons, i));
+	}
+	if (r->quarantine_id)
+		g_string_append_printf(s, "原本は隔離ID %s で保管しています。ファイルが必要な場合は、"
+		                       "隔離ID を添えて%sへご連絡ください。\n", r->quarantine_id, cfg->notice_contact);
+}
+
+static void notice_en(GString *s, const mugai_config *cfg, const mugai_result *r,
+                      unsigned nremoved, unsigned nconverted, bool dup_html)
+{
+	g_string_append(s, "[Sanitization notice] This message came from the internet: ");
+	if (nremoved && nconverted)
+		g_string_append(s, "its attachments were removed and its HTML body converted to plain text.\n");
+	else if (nremoved)
+		g_string_append(s, "its attachments were removed.\n");
+	else if (nconverted)
+		g_string_append(s, "its HTML body was converted to plain text.\n");
+	else
+		g_string_append(s, "it was inspected and rebuilt as plain text.\n");
+	if (dup_html)
+		g_string_append(s, "The HTML version of the body holds the same text as the plain one, so only the plain text is shown.\n");
+	if (nremoved) {
+		g_string_append_printf(s, "Removed files (%u):\n", nremoved);
+		unsigned k = 0;
+		for (guint i = 0; i < r->parts->len; i++) {
+			const mugai_part *p = g_ptr_array_index(r->parts, i);
+			if (!listed(p))
+				continue;
+			char sz[32], *name = part_name(p, false);
+			human_size(sz, sizeof sz, p->size);
+			g_string_append_printf(s, "  %u. %s (%s)%s\n", ++k, name, sz,
+			                       verdict_part_suspect(p) ? " SUSPECT: held for review" : "");
+			g_string_append_printf(s, "     type: %s, detected: %s\n", p->content_type,
+			                       p->detected_type ? p->detected_type : "unknown");
+			if (p->sha256[0])
+				g_string_append_printf(s, "     SHA-256: %s\n", p->sha256);
+			g_string_append(s, "     reasons: ");
+			append_reasons(s, p->reasons, false);
+			g_string_append_c(s, '\n');
+			g_free(name);
+		}
+	}
+	for (guint i = 0; i < r->reasons->len; i++) {
+		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
+		if (row->verdict != VERDICT_CLEAN)
+			g_string_append_printf(s, "Note: %s (%s)\n", row->text_en, (char *)g_ptr_array_index(r->reasons, i));
+	}
+	if (r->quarantine_id)
+		g_string_append_printf(s, "The original is kept under quarantine ID %s. To obtain a removed file, "
+		                       "contact %s quoting this ID.\n", r->quarantine_id, cfg->notice_contact_en);
+}
+
+static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArray *blocks)
+{
+	GString *s = g_string_new(NULL);
+	int prev_quote = 0;
+	for (guint i = 0; blocks && i < blocks->len; i++) {
+		walk_block *b = g_ptr_array_index(blocks, i);
+		if (!b->text || !*b->text)
+			continue;
+		if (s->len) {  /* a blank line between blocks, quoted when both are */
+			for (int q = 0; q < MIN(prev_quote, b->quote); q++)
+				g_string_append_c(s, '>');
+			g_string_append_c(s, '\n');
+		}
+		prev_quote = b->quote;
+		for (const char *line = b->text; *line;) {
+			const char *nl = strchr(line, '\n');
+			size_t n = nl ? (size_t)(nl - line) : strlen(line);
+			for (int q = 0; q < b->quote; q++)
+				g_string_append(s, n || q + 1 < b->quote ? "> " : ">");
+			g_string_append_len(s, line, (gssize)n);
+			g_string_append_c(s, '\n');
+			line += n + (nl ? 1 : 0);
+		}
+	}
+	if (r->verdict != VERDICT_CLEAN) {
+		unsigned nremoved = 0, nconverted = 0;
+		bool dup_html = false;
+		for (guint i = 0; i < r->parts->len; i++) {
+			const mugai_part *p = g_ptr_array_index(r->parts, i);
+			nremoved += listed(p);
+			nconverted += p->action == PART_CONVERTED;
+			dup_html |= result_has_reason(p->reasons, "alternative-duplicate");
+		}
+		if (s->len)
+			g_string_append_c(s, '\n');
+		g_string_append(s, RULE);
+		notice_ja(s, cfg, r, nremoved, nconverted, dup_html);
+		g_string_append_c(s, '\n');
+		notice_en(s, cfg, r, nremoved, nconverted, dup_html);
+		g_string_append(s, RULE);
+	}
+	return g_string_free(s, FALSE);
+}
+
+static bool dropped_header(const char *name)
+{
+	char *n = g_strstrip(g_strdup(name));
+	bool drop = g_ascii_strncasecmp(n, "content-", 8) == 0 ||
+	            g_ascii_strcasecmp(n, "mime-version") == 0 ||
+	            g_ascii_strcasecmp(n, "x-mugai-status") == 0;
+	g_free(n);
+	return drop;
+}
+
+/* Append a raw header value with LF line ends and a final newline. */
+static void append_raw(GString *s, const char *raw)
+{
+	for (const char *p = raw; *p; p++) {
+		if (*p == '\r') {
+			if (p[1] != '\n')
+				g_string_append_c(s, '\n');
+			continue;
+		}
+		g_string_append_c(s, *p);
+	}
+	if (s->len == 0 || s->str[s->len - 1] != '\n')
+		g_string_append_c(s, '\n');
+}
+
+GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
+                         const mugai_result *r, GPtrArray *blocks,
+                         char **status, char **body_out)
+{
+	unsigned nremoved = result_count_action(r, PART_REMOVED), nsuspect = 0;
+	for (guint i = 0; i < r->parts->len; i++)
+		nsuspect += verdict_part_suspect(g_ptr_array_index(r->parts, i));
+	GString *st = g_string_new(verdict_name(r->verdict));
+	g_string_append_printf(st, "; removed=%u; suspect=%u", nremoved, nsuspect);
+	if (r->quarantine_id)
+		g_string_append_printf(st, "; id=%s", r->quarantine_id);
+	*status = g_string_free(st, FALSE);
+
+	bool tag = cfg->subject_tag && *cfg->subject_tag && r->verdict != VERDICT_CLEAN;
+	char *etag = tag ? g_mime_utils_header_encode_text(NULL, cfg->subject_tag, "utf-8") : NULL;
+	GString *s = g_string_new(NULL);
+	bool had_subject = false;
+	GMimeHeaderList *l = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	int n = l ? g_mime_header_list_get_count(l) : 0;
+	for (int i = 0; i < n; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(l, i);
+		const char *name = g_mime_header_get_name(h);
+		const char *raw = g_mime_header_get_raw_value(h);
+		if (!name || dropped_header(name))
+			continue;
+		g_string_append(s, name);
+		g_string_append_c(s, ':');
+		if (tag && g_ascii_strcasecmp(name, "subject") == 0 && !had_subject) {
+			had_subject = true;
+			g_string_append_printf(s, " %s", etag);
+		}
+		append_raw(s, raw ? raw : "");
+	}
+	if (tag && !had_subject)
+		g_string_append_printf(s, "Subject: %s\n", etag);
+	g_free(etag);
+
+	char *body = build_body(cfg, r, blocks);
+	bool qp = cfg->transfer_encoding == MUGAI_CTE_QP;
+	g_string_append(s, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n");
+	g_string_append_printf(s, "Content-Transfer-Encoding: %s\n", qp ? "quoted-printable" : "base64");
+	g_string_append_printf(s, "X-Mugai-Status: %s\n\n", *status);
+
+	GMimeEncoding enc;
+	g_mime_encoding_init_encode(&enc, qp ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);
+	size_t blen = strlen(body);
+	char *encoded = g_malloc(g_mime_encoding_outlen(&enc, blen) + 16);
+	size_t elen = g_mime_encoding_flush(&enc, body, blen, encoded);
+	g_string_append_len(s, encoded, (gssize)elen);
+	if (s->str[s->len - 1] != '\n')
+		g_string_append_c(s, '\n');
+	g_free(encoded);
+
+	*body_out = body;
+	gsize len = s->len;
+	return g_byte_array_new_take((guint8 *)g_string_free(s, FALSE), len);
+}
+
+static void check_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
+{
+	(void)offset;
+	(void)item;
+	if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_INVALID_PARAMETER &&
+	    code != GMIME_WARN_INVALID_ADDRESS_LIST && code != GMIME_WARN_PART_WITHOUT_CONTENT)
+		*(bool *)data = true;
+}
+
+int output_check(const GByteArray *out, const char *body, const char **why)
+{
+	bool crit = false;
+	int rc = -1;
+	GMimeParserOptions *o = g_mime_parser_options_new();
+	g_mime_parser_options_set_warning_callback(o, check_warning, &crit);
+	GMimeStream *ms = g_mime_stream_mem_new_with_buffer((const char *)out->data, out->len);
+	GMimeParser *p = g_mime_parser_new_with_stream(ms);
+	GMimeMessage *m = g_mime_parser_construct_message(p, o);
+	*why = "output does not parse";
+	if (!m)
+		goto done;
+	*why = "critical parser warning on the output";
+	if (crit)
+		goto done;
+	*why = "output is not a single text part";
+	if (!GMIME_IS_TEXT_PART(m->mime_part))
+		goto done;
+	GMimeContentType *ct = g_mime_object_get_content_type(m->mime_part);
+	const char *cs = g_mime_content_type_get_parameter(ct, "charset");
+	*why = "output part is not text/plain; charset=utf-8";
+	if (!g_mime_content_type_is_type(ct, "text", "plain") || !cs || g_ascii_strcasecmp(cs, "utf-8") != 0)
+		goto done;
+	GMimeHeaderList *hl = g_mime_object_get_header_list(m->mime_part);
+	int nct = 0;
+	for (int i = 0; i < g_mime_header_list_get_count(hl); i++)
+		if (g_ascii_strcasecmp(g_mime_header_get_name(g_mime_header_list_get_header_at(hl, i)), "Content-Type") == 0)
+			nct++;
+	*why = "output has more than one Content-Type";
+	if (nct != 1)
+		goto done;
+	char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(m->mime_part));
+	*why = "output text differs from what was built";
+	if (text && strcmp(text, body) == 0)
+		rc = 0;
+	g_free(text);
+done:
+	if (rc == 0)
+		*why = NULL;
+	if (m)
+		g_object_unref(m);
+	g_object_unref(p);
+	g_object_unref(ms);
+	g_mime_parser_options_free(o);
+	return rc;
+}

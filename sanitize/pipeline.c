@@ -1,0 +1,287 @@
+/* pipeline.c - one message through the whole pipeline.
+ *
+ * Order matters and is the contract: limits, parse, walk, verdict, build
+ * and re-check the output, then store the original (quarantine) and append
+ * the audit record, both fsync'ed; only then is a deliverable verdict
+ * returned.  Any failure along the way becomes a reason and the verdict
+ * table turns it into tempfail.  The caller owns the output and the result.
+ */
+#include "sanitize/pipeline.h"
+#include "sanitize/charset.h"
+#include "sanitize/verdict.h"
+#include "sanitize/walk.h"
+#include "store/store.h"
+#include <errno.h>
+#include <gmime/gmime.h>
+#include <libxml/parser.h>
+#include <openssl/evp.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void pipeline_global_init(void)
+{
+	g_mime_init();
+	xmlInitParser();
+}
+
+void pipeline_global_shutdown(void)
+{
+	g_mime_shutdown();
+	xmlCleanupParser();
+}
+
+static char *now_rfc3339(void)
+{
+	GDateTime *t = g_date_time_new_now_utc();
+	char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
+	char *ts = g_strdup_printf("%s.%03dZ", base, g_date_time_get_microsecond(t) / 1000);
+	g_free(base);
+	g_date_time_unref(t);
+	return ts;
+}
+
+/* SHA-256 of the original bytes, read with pread so the offset is untouched. */
+static int hash_fd(int fd, uint64_t size, char hex[65])
+{
+	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	if (!md || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+		EVP_MD_CTX_free(md);
+		return -ENOMEM;
+	}
+	char *buf = g_malloc(1 << 16);
+	uint64_t off = 0;
+	int rc = 0;
+	while (off < size) {
+		ssize_t n = pread(fd, buf, 1 << 16, (off_t)off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			rc = n < 0 ? -errno : -EIO;
+			break;
+		}
+		EVP_DigestUpdate(md, buf, (size_t)n);
+		off += (uint64_t)n;
+	}
+	unsigned char dg[EVP_MAX_MD_SIZE];
+	unsigned dl = 0;
+	if (rc == 0) {
+		EVP_DigestFinal_ex(md, dg, &dl);
+		for (unsigned i = 0; i < 32 && i < dl; i++)
+			snprintf(hex + 2 * i, 3, "%02x", dg[i]);
+	}
+	g_free(buf);
+	EVP_MD_CTX_free(md);
+	return rc;
+}
+
+static uint64_t header_bytes(GMimeObject *obj)
+{
+	uint64_t n = 0;
+	GMimeHeaderList *l = obj ? g_mime_object_get_header_list(obj) : NULL;
+	int count = l ? g_mime_header_list_get_count(l) : 0;
+	for (int i = 0; i < count; i++) {
+		GMimeHeader *h = g_mime_header_list_get_header_at(l, i);
+		const char *name = g_mime_header_get_name(h), *raw = g_mime_header_get_raw_value(h);
+		n += (name ? strlen(name) : 0) + 1 + (raw ? strlen(raw) : 0);
+	}
+	return n;
+}
+
+static char *decoded_header(GMimeMessage *msg, const char *name)
+{
+	GMimeHeaderList *l = g_mime_object_get_header_list(GMIME_OBJECT(msg));
+	GMimeHeader *h = g_mime_header_list_get_header(l, name);
+	if (!h || !g_mime_header_get_raw_value(h))
+		return NULL;
+	char *v = charset_decode_header(g_mime_header_get_raw_value(h), NULL);
+	return g_strstrip(v);
+}
+
+static void add_addresses(GPtrArray *to, InternetAddressList *list, bool first_only)
+{
+	int n = list ? internet_address_list_length(list) : 0;
+	for (int i = 0; i < n; i++) {
+		InternetAddress *a = internet_address_list_get_address(list, i);
+		if (INTERNET_ADDRESS_IS_MAILBOX(a)) {
+			g_ptr_array_add(to, g_strdup(internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(a))));
+		} else if (INTERNET_ADDRESS_IS_GROUP(a)) {
+			add_addresses(to, internet_address_group_get_members(INTERNET_ADDRESS_GROUP(a)), first_only);
+		}
+		if (first_only && to->len)
+			return;
+	}
+}
+
+static void describe_message(mugai_result *r, const pipeline_env *env, GMimeMessage *msg)
+{
+	const char *mid = g_mime_message_get_message_id(msg);
+	r->message_id = mid ? g_strdup(mid) : NULL;
+	r->subject = decoded_header(msg, "Subject");
+	r->header_from = decoded_header(msg, "From");
+	if (!env->env_from) {
+		GPtrArray *a = g_ptr_array_new_with_free_func(g_free);
+		add_addresses(a, g_mime_message_get_from(msg), true);
+		r->from = a->len ? g_strdup(g_ptr_array_index(a, 0)) : NULL;
+		g_ptr_array_unref(a);
+	}
+	if (!env->rcpt) {
+		add_addresses(r->rcpt, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_TO), false);
+		add_addresses(r->rcpt, g_mime_message_get_addresses(msg, GMIME_ADDRESS_TYPE_CC), false);
+	}
+}
+
+static void explain_verdict(const pipeline_env *env, const mugai_result *r)
+{
+	if (!env->explain)
+		return;
+	fprintf(env->explain, "verdict %s", verdict_name(r->verdict));
+	if (r->verdict_reason)
+		fprintf(env->explain, " (%s)", r->verdict_reason);
+	for (guint i = 0; i < r->reasons->len; i++)
+		fprintf(env->explain, "%s%s", i ? ", " : " message reasons: ", (char *)g_ptr_array_index(r->reasons, i));
+	if (r->quarantine_id)
+		fprintf(env->explain, " quarantine=%s", r->quarantine_id);
+	fputc('\n', env->explain);
+}
+
+enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
+                          int fd, GByteArray **out, mugai_result **res)
+{
+	gint64 t0 = g_get_monotonic_time();
+	mugai_result *r = result_new();
+	GByteArray *output = NULL;
+	GMimeMessage *msg = NULL;
+	GMimeParser *parser = NULL;
+	GMimeParserOptions *opts = NULL;
+	walk_ctx w = { 0 };
+	char qid[QUARANTINE_ID_MAX] = "";
+	struct stat st;
+
+	r->ts = now_rfc3339();
+	r->from = g_strdup(env->env_from);
+	r->client = g_strdup(env->client);
+	for (const char *const *p = env->rcpt; p && *p; p++)
+		g_ptr_array_add(r->rcpt, g_strdup(*p));
+	if (quarantine_new_id(qid, sizeof qid) < 0) {
+		result_add_reason(r->reasons, "internal:random");
+		goto decide;
+	}
+	r->id = g_strdup(env->id ? env->id : qid);
+
+	if (fstat(fd, &st) < 0 || hash_fd(fd, (uint64_t)st.st_size, r->sha256) < 0) {
+		result_add_reason(r->reasons, "internal:read");
+		goto decide;
+	}
+	r->size = (uint64_t)st.st_size;
+	if (r->size > (uint64_t)cfg->max_message_size) {
+		result_add_reason(r->reasons, "limit:message-size");
+		goto decide;
+	}
+
+	int pfd = dup(fd);
+	if (pfd < 0 || lseek(pfd, 0, SEEK_SET) < 0) {
+		if (pfd >= 0)
+			close(pfd);
+		result_add_reason(r->reasons, "internal:read");
+		goto decide;
+	}
+	GMimeStream *stream = g_mime_stream_fs_new(pfd);
+	parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	opts = walk_parser_options(r);
+	msg = g_mime_parser_construct_message(parser, opts);
+	if (!msg) {
+		result_add_reason(r->reasons, "malformed-message");
+		goto decide;
+	}
+	if (header_bytes(GMIME_OBJECT(msg)) + header_bytes(msg->mime_part) > (uint64_t)cfg->max_header_bytes) {
+		result_add_reason(r->reasons, "limit:header-bytes");
+		goto decide;
+	}
+	describe_message(r, env, msg);
+	walk_init(&w, cfg, r, env->explain);
+	if (walk_message(&w, msg) < 0)
+		result_add_reason(r->reasons, "internal:walk");
+
+decide:
+	verdict_decide(r);
+	if (r->verdict <= VERDICT_SUSPECT && msg) {
+		char *status = NULL, *body = NULL;
+		const char *why = NULL;
+		if (r->verdict != VERDICT_CLEAN)
+			r->quarantine_id = g_strdup(qid);
+		output = output_build(cfg, msg, r, w.blocks, &status, &body);
+		if (output_check(output, body, &why) < 0) {
+			result_add_reason(r->reasons, "output-check-failed");
+			if (env->explain)
+				fprintf(env->explain, "output check failed: %s\n", why);
+			verdict_decide(r);
+		}
+		g_free(status);
+		g_free(body);
+	} else if (r->verdict == VERDICT_REJECTED && strcmp(r->verdict_reason, "limit:message-size") != 0) {
+		/* kept for the administrator: a rejected message is still evidence */
+		r->quarantine_id = g_strdup(qid);
+	}
+	if (r->verdict == VERDICT_TEMPFAIL) {
+		g_free(r->quarantine_id);
+		r->quarantine_id = NULL;
+	}
+	r->elapsed_ms = (g_get_monotonic_time() - t0) / 1000;
+
+	if (!env->no_store) {
+		char *record = audit_record_json(r);
+		if (r->quarantine_id && quarantine_store(cfg->quarantine_dir, r->quarantine_id, fd, r->size, record) < 0) {
+			result_add_reason(r->reasons, "quarantine-failed");
+			g_free(r->quarantine_id);
+			r->quarantine_id = NULL;
+			verdict_decide(r);
+			g_free(record);
+			record = audit_record_json(r);
+		}
+		if (audit_append(cfg->audit_log, record) < 0) {
+			result_add_reason(r->reasons, "audit-failed");
+			verdict_decide(r);
+		}
+		g_free(record);
+	}
+	explain_verdict(env, r);
+
+	if (r->verdict >= VERDICT_REJECTED && output) {
+		g_byte_array_unref(output);
+		output = NULL;
+	}
+	walk_clear(&w);
+	if (msg)
+		g_object_unref(msg);
+	if (parser)
+		g_object_unref(parser);
+	if (opts)
+		g_mime_parser_options_free(opts);
+	*out = output;
+	*res = r;
+	return r->verdict;
+}
+
+int pipeline_export_part(int fd, const char *path, int out_fd)
+{
+	int pfd = dup(fd);
+	if (pfd < 0)
+		return -errno;
+	if (lseek(pfd, 0, SEEK_SET) < 0) {
+		close(pfd);
+		return -errno;
+	}
+	GMimeStream *stream = g_mime_stream_fs_new(pfd);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
+	int rc = msg ? walk_export_part(msg, path, out_fd) : 1;
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_mime_parser_options_free(opts);
+	return rc;
+}

@@ -1,0 +1,119 @@
+/* verdict.c - the one table that turns reasons into a verdict.
+ *
+ * Rows are ordered most severe first; internal-error rows are tempfail and
+ * nothing is configurable to accept.  A reason missing from the table is
+ * treated as suspect, so a new detector errs toward caution until it gets a
+ * row.  The smtp/dsn/text columns are what the milter answers.
+ */
+#include "sanitize/verdict.h"
+#include <string.h>
+
+const verdict_row verdict_table[] = {
+	/* temporary failures: we could not finish; the sender retries */
+	{ "internal:", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer internal error, try again later", "内部エラー" },
+	{ "quarantine-failed", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer cannot store the original, try again later", "原本を保存できませんでした" },
+	{ "audit-failed", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer cannot write its audit log, try again later", "監査ログを書き込めませんでした" },
+	{ "output-check-failed", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer produced an invalid message, try again later", "出力検査に失敗しました" },
+	{ "limit:time", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer time limit exceeded, try again later", "処理時間の上限を超えました" },
+	/* rejections: policy says no, with a clear reason */
+	{ "limit:message-size", VERDICT_REJECTED, "552", "5.3.4", "message too big for this gateway", "メールのサイズが上限を超えています" },
+	{ "limit:header-bytes", VERDICT_REJECTED, "552", "5.3.4", "message header too large for this gateway", "ヘッダーが上限を超えています" },
+	{ "malformed-message", VERDICT_REJECTED, "550", "5.6.0", "message could not be parsed", "メールを解析できません" },
+	/* suspect: held for an administrator; MIME ambiguity resolved toward removal */
+	{ "parse-warning:crit-", VERDICT_SUSPECT, NULL, NULL, "ambiguous MIME structure", "MIME 構造があいまいです" },
+	{ "limit:mime-depth", VERDICT_SUSPECT, NULL, NULL, "MIME nesting deeper than the limit; deeper parts removed", "MIME の入れ子が上限を超えたため、それより深いパートを取り除きました" },
+	{ "limit:parts", VERDICT_SUSPECT, NULL, NULL, "more MIME parts than the limit; the rest removed", "パート数が上限を超えたため、残りを取り除きました" },
+	{ "limit:decoded-size", VERDICT_SUSPECT, NULL, NULL, "decoded size over the limit; not fully inspected", "展開後のサイズが上限を超えたため、検査を打ち切りました" },
+	{ "type-mismatch", VERDICT_SUSPECT, NULL, NULL, "declared type differs from the content", "申告された形式と中身が一致しません" },
+	{ "filename-ambiguous", VERDICT_SUSPECT, NULL, NULL, "filename and name parameters differ", "ファイル名の指定が二通りあり、一致しません" },
+	{ "filename-control-chars", VERDICT_SUSPECT, NULL, NULL, "file name contains control or bidi characters", "ファイル名に制御文字・表示方向を変える文字が含まれます" },
+	{ "duplicate-parameter", VERDICT_SUSPECT, NULL, NULL, "a MIME parameter is given twice", "MIME パラメータが重複しています" },
+	{ "base64-after-padding", VERDICT_SUSPECT, NULL, NULL, "base64 data continues after padding (chunked base64)", "base64 の終端の後にデータが続いています" },
+	{ "message-partial", VERDICT_SUSPECT, NULL, NULL, "message/partial fragment (reassembly is a known evasion)", "分割メッセージ (message/partial) の断片です" },
+	{ "message-external-body", VERDICT_SUSPECT, NULL, NULL, "message/external-body reference", "外部参照本文 (message/external-body) です" },
+	/* sanitized: changed as policy says */
+	{ "attachment", VERDICT_SANITIZED, NULL, NULL, "attachment removed", "添付ファイル" },
+	{ "html-converted", VERDICT_SANITIZED, NULL, NULL, "HTML converted to text", "HTML をテキストに変換" },
+	{ "alternative-duplicate", VERDICT_SANITIZED, NULL, NULL, "HTML alternative holds the same text as the plain one", "HTML 版はテキスト版と同じ内容" },
+	{ "text-too-large", VERDICT_SANITIZED, NULL, NULL, "text body larger than the inline limit", "本文が表示の上限より大きい" },
+	{ "charset-invalid", VERDICT_SANITIZED, NULL, NULL, "undecodable bytes replaced by U+FFFD", "解読できない文字を置き換えました" },
+	/* informational: recorded, no effect on the verdict */
+	{ "parse-warning:", VERDICT_CLEAN, NULL, NULL, "MIME parser warning", "MIME 解析の警告" },
+	{ "charset-unknown", VERDICT_CLEAN, NULL, NULL, "unknown charset label, detected instead", "不明な文字コード名のため自動判定" },
+	{ "charset-guessed", VERDICT_CLEAN, NULL, NULL, "no charset label, detected", "文字コードを自動判定" },
+	{ "html-hidden-text", VERDICT_CLEAN, NULL, NULL, "HTML contained hidden text (dropped)", "HTML に隠し文字がありました（除去）" },
+	{ "html-script", VERDICT_CLEAN, NULL, NULL, "HTML contained scripts (dropped)", "HTML にスクリプトがありました（除去）" },
+	{ "html-form", VERDICT_CLEAN, NULL, NULL, "HTML contained a form", "HTML にフォームがありました" },
+	{ "base64-bad-char", VERDICT_CLEAN, NULL, NULL, "characters outside the base64 alphabet ignored", "base64 以外の文字を無視しました" },
+	{ "base64-truncated", VERDICT_CLEAN, NULL, NULL, "base64 data ends mid-quantum", "base64 データが途中で終わっています" },
+	{ NULL, VERDICT_CLEAN, NULL, NULL, NULL, NULL },
+};
+
+static const verdict_row unknown_row = {
+	"unknown", VERDICT_SUSPECT, NULL, NULL, "unclassified finding", "未分類の検出",
+};
+
+const verdict_row *verdict_lookup(const char *reason)
+{
+	for (const verdict_row *row = verdict_table; row->reason; row++) {
+		size_t n = strlen(row->reason);
+		char last = row->reason[n - 1];
+		if (last == ':' || last == '-') {
+			if (strncmp(reason, row->reason, n) == 0)
+				return row;
+		} else if (strcmp(reason, row->reason) == 0) {
+			return row;
+		}
+	}
+	return &unknown_row;
+}
+
+/* Severity order: tempfail > rejected > suspect > sanitized > clean. */
+static int severity(enum verdict v)
+{
+	switch (v) {
+	case VERDICT_TEMPFAIL: return 4;
+	case VERDICT_REJECTED: return 3;
+	case VERDICT_SUSPECT: return 2;
+	case VERDICT_SANITIZED: return 1;
+	default: return 0;
+	}
+}
+
+static void fold(GPtrArray *reasons, enum verdict *best, const char **why)
+{
+	for (guint i = 0; i < reasons->len; i++) {
+		const char *reason = g_ptr_array_index(reasons, i);
+		const verdict_row *row = verdict_lookup(reason);
+		if (severity(row->verdict) > severity(*best)) {
+			*best = row->verdict;
+			*why = reason;
+		}
+	}
+}
+
+bool verdict_part_suspect(const mugai_part *p)
+{
+	for (guint i = 0; i < p->reasons->len; i++)
+		if (severity(verdict_lookup(g_ptr_array_index(p->reasons, i))->verdict) >= severity(VERDICT_SUSPECT))
+			return true;
+	return false;
+}
+
+enum verdict verdict_decide(mugai_result *r)
+{
+	enum verdict best = VERDICT_CLEAN;
+	const char *why = NULL;
+
+	fold(r->reasons, &best, &why);
+	for (guint i = 0; i < r->parts->len; i++) {
+		mugai_part *p = g_ptr_array_index(r->parts, i);
+		fold(p->reasons, &best, &why);
+		if (p->action != PART_KEPT && severity(best) < severity(VERDICT_SANITIZED))
+			best = VERDICT_SANITIZED;
+	}
+	r->verdict = best;
+	g_free(r->verdict_reason);
+	r->verdict_reason = (best == VERDICT_REJECTED || best == VERDICT_TEMPFAIL) ? g_strdup(why) : NULL;
+	return best;
+}

@@ -1,0 +1,171 @@
+/* audit.c - the audit record (one JSON object) and the audit log (JSON Lines).
+ *
+ * Owns how a mugai_result is serialized: the public audit format of
+ * DESIGN.md, with a fixed field order so that lines diff well and tests can
+ * compare them byte for byte.  The quarantine stores the same JSON beside
+ * the original (quarantine.c).  Also owns the durable append of one line.
+ */
+#include "store/store.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+#include <json-c/json.h>
+
+/* Keys are string literals: json-c may keep the pointer instead of a copy. */
+static void add(json_object *o, const char *key, json_object *v)
+{
+	json_object_object_add_ex(o, key, v,
+	                          JSON_C_OBJECT_ADD_KEY_IS_NEW | JSON_C_OBJECT_KEY_IS_CONSTANT);
+}
+
+/* A JSON string, or null for NULL.  The strings come from attacker-written
+ * headers and are meant to be UTF-8; json-c copies bytes >= 0x80 through
+ * unchanged, so an invalid sequence would make the whole line unreadable
+ * for strict readers (jq, Python).  Repair such strings to U+FFFD. */
+static json_object *jstr(const char *s)
+{
+	if (!s)
+		return NULL;
+	if (g_utf8_validate(s, -1, NULL))
+		return json_object_new_string(s);
+	char *v = g_utf8_make_valid(s, -1);
+	json_object *o = json_object_new_string(v);
+	g_free(v);
+	return o;
+}
+
+/* "" means "not computed" in the struct; say so with null, not "". */
+static json_object *jhash(const char *hex)
+{
+	return hex[0] ? json_object_new_string(hex) : NULL;
+}
+
+static json_object *jstrv(const GPtrArray *a)
+{
+	json_object *arr = json_object_new_array();
+	for (guint i = 0; a && i < a->len; i++)
+		json_object_array_add(arr, jstr(g_ptr_array_index(a, i)));
+	return arr;
+}
+
+static json_object *part_json(const mugai_part *p)
+{
+	json_object *o = json_object_new_object();
+	add(o, "path", jstr(p->path));
+	add(o, "content_type", jstr(p->content_type));
+	add(o, "detected_type", jstr(p->detected_type));
+	add(o, "filename", jstr(p->filename));
+	if (p->name_param)
+		add(o, "name_param", jstr(p->name_param));
+	add(o, "size", json_object_new_uint64(p->size));
+	add(o, "sha256", jhash(p->sha256));
+	add(o, "action", json_object_new_string(part_action_name(p->action)));
+	add(o, "reasons", jstrv(p->reasons));
+	return o;
+}
+
+/* json-c escapes U+0000..U+001F but passes DEL and the C1 controls
+ * (U+0080..U+009F) raw.  Both are legal JSON, yet a C1 CSI in a log line
+ * is a terminal escape for whoever runs `tail -f`.  These bytes can only
+ * occur inside JSON strings, so escaping them after serialization is safe. */
+static char *escape_c1(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	bool found = false;
+	for (; *p; p++)
+		if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
+			found = true;
+			break;
+		}
+	if (!found)
+		return g_strdup(s);
+	GString *g = g_string_sized_new(strlen(s) + 16);
+	for (p = (const unsigned char *)s; *p; p++) {
+		if (*p == 0x7f) {
+			g_string_append(g, "\\u007f");
+		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			g_string_append_printf(g, "\\u%04x", p[1]);
+			p++;
+		} else {
+			g_string_append_c(g, (char)*p);
+		}
+	}
+	return g_string_free(g, FALSE);
+}
+
+char *audit_record_json(const mugai_result *r)
+{
+	json_object *o = json_object_new_object();
+	add(o, "ts", jstr(r->ts));
+	add(o, "id", jstr(r->id));
+	add(o, "message_id", jstr(r->message_id));
+	add(o, "from", jstr(r->from));
+	add(o, "header_from", jstr(r->header_from));
+	add(o, "subject", jstr(r->subject));
+	add(o, "rcpt", jstrv(r->rcpt));
+	add(o, "client", jstr(r->client));
+	add(o, "size", json_object_new_uint64(r->size));
+	add(o, "sha256", jhash(r->sha256));
+	add(o, "verdict", json_object_new_string(verdict_name(r->verdict)));
+	add(o, "verdict_reason", jstr(r->verdict_reason));
+	add(o, "quarantine_id", jstr(r->quarantine_id));
+	add(o, "elapsed_ms", json_object_new_int64(r->elapsed_ms));
+	add(o, "reasons", jstrv(r->reasons));
+	json_object *parts = json_object_new_array();
+	for (guint i = 0; r->parts && i < r->parts->len; i++)
+		json_object_array_add(parts, part_json(g_ptr_array_index(r->parts, i)));
+	add(o, "parts", parts);
+
+	/* PLAIN: no spaces or newlines, so one record is one line. */
+	char *s = escape_c1(json_object_to_json_string_ext(o,
+	                    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+	return s;
+}
+
+int audit_append(const char *path, const char *record_json)
+{
+	if (!path || !record_json)
+		return -EINVAL;
+	size_t n = strlen(record_json);
+	/* A newline inside would split the record into two broken lines. */
+	if (memchr(record_json, '\n', n))
+		return -EINVAL;
+
+	/* One buffer, one write(2): with O_APPEND the kernel places the whole
+	 * line at the end, so concurrent writers (milter workers, a CLI run)
+	 * never interleave inside a line. */
+	char *line = g_malloc(n + 1);
+	memcpy(line, record_json, n);
+	line[n] = '\n';
+
+	int ret = 0, fd;
+	do
+		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	while (fd < 0 && errno == EINTR);
+	if (fd < 0) {
+		ret = -errno;
+		goto out;
+	}
+
+	ssize_t w;
+	do
+		w = write(fd, line, n + 1);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		ret = -errno;
+	else if ((size_t)w != n + 1)
+		ret = -EIO;   /* a torn line; retrying would append a second fragment */
+	/* EINVAL: a pipe or terminal (--audit-log /dev/stderr) cannot be synced. */
+	else if (fsync(fd) < 0 && errno != EINVAL)
+		ret = -errno;
+
+	/* close() after EINTR must not be retried on Linux: the fd is gone. */
+	if (close(fd) < 0 && ret == 0 && errno != EINTR)
+		ret = -errno;
+out:
+	g_free(line);
+	return ret;
+}

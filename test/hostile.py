@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Malformed, hostile and oversized inputs: a clear outcome, never a crash.
+
+Each generated input must end with exit 0, 1 or 75 (never a signal) within
+10 seconds, and with the verdict and reasons listed for it; on exit 0 the
+output is one text/plain part that does not carry the hidden content.
+"""
+import os
+import sys
+import tempfile
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tapcommon import BASECONF, Tap, audit_records, output_problems, run  # noqa: E402
+
+HDR = b"From: a@example.com\nTo: b@example.jp\nSubject: hostile\nMIME-Version: 1.0\n"
+
+
+def nested_multiparts(levels):
+    s = HDR + b'Content-Type: multipart/mixed; boundary="b0"\n\n'
+    for i in range(levels):
+        s += b'--b%d\nContent-Type: multipart/mixed; boundary="b%d"\n\n' % (i, i + 1)
+    s += b'--b%d\nContent-Type: application/octet-stream; name="evil.exe"\n\nEVILPAYLOAD\n--b%d--\n' % (levels, levels)
+    for i in range(levels - 1, -1, -1):
+        s += b"--b%d--\n" % i
+    return s
+
+
+def nested_messages(levels):
+    inner = b"From: x@example.com\nSubject: inner\nContent-Type: application/octet-stream; name=\"evil.exe\"\n\nEVILPAYLOAD\n"
+    for _ in range(levels):
+        inner = b"From: x@example.com\nSubject: wrap\nMIME-Version: 1.0\nContent-Type: message/rfc822\n\n" + inner
+    return HDR + b"Content-Type: message/rfc822\n\n" + inner.split(b"\n", 3)[3]
+
+
+def many_parts(n):
+    s = HDR + b'Content-Type: multipart/mixed; boundary="p"\n\n'
+    for i in range(n):
+        s += b'--p\nContent-Type: application/octet-stream; name="f%d.bin"\n\nEVILPAYLOAD%d\n' % (i, i)
+    return s + b"--p--\n"
+
+
+# name, bytes, extra config, allowed exits, expected verdict, reasons that must be in the record
+CASES = [
+    ("empty input", b"", "", (1,), "rejected", ["malformed-message"]),
+    ("headers only, no body", HDR, "", (0,), "clean", []),
+    ("binary garbage", bytes(range(256)) * 4096, "", (0, 1), None, []),
+    ("NUL bytes in header and body", HDR + b"X-Bad: a\x00b\nContent-Type: text/plain\n\nbody\x00with nul\n", "", (0,), None, []),
+    ("1100 nested multiparts (GMime MAX_LEVEL is 1024)", nested_multiparts(1100), "", (0,), "suspect", ["limit:mime-depth"]),
+    ("60 nested message/rfc822", nested_messages(60), "", (0,), "suspect", ["limit:mime-depth"]),
+    ("5000 parts", many_parts(5000), "", (0,), "suspect", ["limit:parts"]),
+    ("multipart without boundary", HDR + b"Content-Type: multipart/mixed\n\n--x\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n--x--\n",
+     "", (0,), "suspect", ["parse-warning:crit-multipart-without-boundary"]),
+    ("missing closing boundary", HDR + b'Content-Type: multipart/mixed; boundary="x"\n\n--x\nContent-Type: text/plain\n\nvisible\n--x\nContent-Type: application/octet-stream; name="a.exe"\n\nEVILPAYLOAD\n',
+     "", (0,), "sanitized", ["parse-warning:truncated-message"]),
+    ("duplicate boundary parameter", HDR + b'Content-Type: multipart/mixed; boundary="one"; boundary="two"\n\n--two\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n--two--\n--one\nContent-Type: text/plain\n\nvisible\n--one--\n',
+     "", (0,), "suspect", ["parse-warning:crit-conflicting-parameter"]),
+    ("message/partial fragment", HDR + b'Content-Type: message/partial; id="abc@x"; number=1; total=2\n\nFrom: x@y\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n',
+     "", (0,), "suspect", ["message-partial"]),
+    ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "sanitized", []),
+    ("x-uuencode attachment", HDR + b'Content-Type: application/octet-stream; name="a.bin"\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n+159)3%!!64Q/040`\n`\nend\n',
+     "", (0,), "sanitized", ["attachment"]),
+    ("long non-ASCII parameter (GMime #165)", HDR + b"Content-Type: text/plain; charset=utf-8; " + b"x" * 100 + b"*=UTF-8''%E3%81%82%E3%81%84\n\nbody\n", "", (0,), "clean", []),
+    ("header block over the limit", HDR + b"X-Long: " + b"a" * 300000 + b"\nContent-Type: text/plain\n\nbody\n", "", (1,), "rejected", ["limit:header-bytes"]),
+    ("message over the size limit", HDR + b"Content-Type: text/plain\n\n" + b"0123456789\n" * 200000, "[limits]\nmessage_size = 1M\n", (1,), "rejected", ["limit:message-size"]),
+    ("text body over text_size", HDR + b"Content-Type: text/plain\n\n" + b"0123456789\n" * 20000, "[limits]\ntext_size = 64K\n", (0,), "sanitized", []),
+    ("decoded size over the limit", many_parts(20), "[limits]\ndecoded_size = 1K\n", (0,), "suspect", ["limit:decoded-size"]),
+    ("8 MB base64 attachment", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nhi\n--m\nContent-Type: application/octet-stream; name="big.bin"\nContent-Transfer-Encoding: base64\n\n'
+     + (b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n" * 110000) + b"--m--\n", "", (0,), "sanitized", ["attachment"]),
+]
+
+
+def main():
+    mugai = sys.argv[1]
+    t = Tap()
+    for name, data, conf_extra, exits, verdict, reasons in CASES:
+        with tempfile.TemporaryDirectory() as tmp:
+            src = os.path.join(tmp, "in.eml")
+            with open(src, "wb") as f:
+                f.write(data)
+            conf = os.path.join(tmp, "mugai.conf")
+            with open(conf, "w", encoding="utf-8") as f:
+                f.write(open(BASECONF, encoding="utf-8").read() + "\n" + conf_extra)
+            audit = os.path.join(tmp, "audit.log")
+            p, secs = run([mugai, "sanitize", "--config", conf, "--quarantine-dir", os.path.join(tmp, "q"),
+                           "--audit-log", audit, src], timeout=10)
+            problems = []
+            if p is None:
+                problems.append("did not finish within 10 s")
+            else:
+                if p.returncode not in exits:
+                    problems.append("exit %d, want one of %s; stderr: %s" % (p.returncode, exits, p.stderr.decode(errors="replace")))
+                if p.returncode == 0:
+                    why = output_problems(p.stdout)
+                    if why:
+                        problems.append(why)
+                    if b"EVILPAYLOAD" in p.stdout or b"RVZJTFBBWUxPQUQ" in p.stdout:
+                        problems.append("hidden payload is in the output")
+                recs = audit_records(audit)
+                if len(recs) != 1:
+                    problems.append("%d audit records" % len(recs))
+                else:
+                    rec = recs[0]
+                    if verdict and rec["verdict"] != verdict:
+                        problems.append("verdict %s, want %s (reasons %s)" % (rec["verdict"], verdict, rec["reasons"]))
+                    allr = set(rec["reasons"]) | {r for pt in rec["parts"] for r in pt["reasons"]}
+                    for r in reasons:
+                        if r not in allr:
+                            problems.append("reason %s missing (have %s)" % (r, sorted(allr)))
+            t.ok(not problems, "%s (exit %s, %.2f s)" % (name, p.returncode if p else "-", secs), "\n".join(problems))
+    return t.done()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
