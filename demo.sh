@@ -40,7 +40,7 @@ print(email.message_from_bytes(raw).get_payload(decode=True).decode('utf-8'))
 PY
 	fi
 }
-for s in html-only alternative-duplicate attachment-rfc2231-split forwarded iso2022jp-nec chunked-base64 limit-size; do
+for s in html-only alternative-duplicate attachment-rfc2231-split forwarded iso2022jp-nec chunked-base64 bidi-filename; do
 	show "$s"
 done
 echo "=================================================================="

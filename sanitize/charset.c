@@ -515,9 +515,6 @@ struct cand {
 	long score;
 };
 
-static const char *decode_known(const char *canon, const unsigned char *b, size_t len,
-                                GString *out, size_t *inv);
-
 /* Detect and decode.  Returns the name used. */
 static const char *detect_decode(const unsigned char *b, size_t len, GString *out, size_t *inv)
 {

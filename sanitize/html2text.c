@@ -1,13 +1,16 @@
 /* html2text.c - HTML mail body to plain text for the LGWAN side.
  *
  * Owns: the libxml2 HTML push parser (SAX mode, never a tree, never the
- * network), the input clean-up in front of it (UTF-8 repair, chunk-boundary
- * hold-back, the "</html>" work-around), the element stack and the line
- * builder that turns SAX events into text, and the link / hidden-text /
- * script / form policy.  Also the small helpers html2text_defang_url() and
- * html2text_sniff_charset().  Everything per message lives in struct
- * html2text, so one document can be fed in any chunking with identical
- * output.  xmlInitParser() must have been called once by main().
+ * network); the input path in front of it (UTF-8 repair, a pre-tokenizer
+ * that removes comments and <script>/<style> content, a few bytes of
+ * hold-back at chunk ends), which works around libxml2 2.9.14 push-parser
+ * quirks; the element stack and line builder that turn SAX events into
+ * text; the link / hidden-text / script / form policy.  Also the helpers
+ * html2text_defang_url() and html2text_sniff_charset().  All per-message
+ * state is in struct html2text, so a document fed whole, byte by byte or
+ * in any chunks gives identical output.  main() calls xmlInitParser().
+ * html2text_finish() returns NULL only after a parser failure (feed
+ * returned -1); callers treat that as "could not convert".
  */
 #include "sanitize/html2text.h"
 
@@ -39,6 +42,7 @@ enum kind {
 	K_OTHER, K_DROP, K_SCRIPT, K_BLOCK, K_PARA, K_BR, K_HR, K_UL, K_OL,
 	K_LI, K_TABLE, K_TR, K_CELL, K_QUOTE, K_PRE, K_A, K_IMG, K_FORM,
 	K_INPUT, K_FORMCTL,
+	K_VOID,   /* void in HTML5 but a container for libxml2: never hidden */
 };
 
 /* Effects applied at a start tag that the end tag must undo. */
@@ -66,7 +70,12 @@ struct html2text {
 	unsigned char u8seq[4];
 	unsigned u8len, u8need;
 	unsigned char u8lo, u8hi;
-	GString *hold;
+	/* pre-tokenizer (see pretok()) */
+	unsigned pt_state, pt_raw, pt_len, pt_dashes;
+	char pt_quote;
+	bool pt_eq, pt_bang;
+	char pt_buf[12];
+	GString *repaired, *hold;
 
 	/* element tracking */
 	size_t depth, drop_depth;
@@ -105,7 +114,7 @@ static const struct tagkind tagkinds[] = {
 	{ "br", K_BR }, { "caption", K_BLOCK }, { "center", K_BLOCK },
 	{ "dd", K_BLOCK }, { "details", K_BLOCK }, { "dir", K_UL },
 	{ "div", K_BLOCK }, { "dl", K_PARA }, { "dt", K_BLOCK },
-	{ "embed", K_DROP }, { "fieldset", K_BLOCK }, { "figcaption", K_BLOCK },
+	{ "embed", K_VOID }, { "fieldset", K_BLOCK }, { "figcaption", K_BLOCK },
 	{ "figure", K_BLOCK }, { "footer", K_BLOCK }, { "form", K_FORM },
 	{ "frame", K_DROP }, { "frameset", K_DROP }, { "h1", K_PARA },
 	{ "h2", K_PARA }, { "h3", K_PARA }, { "h4", K_PARA }, { "h5", K_PARA },
@@ -120,7 +129,7 @@ static const struct tagkind tagkinds[] = {
 	{ "style", K_DROP }, { "summary", K_BLOCK }, { "svg", K_DROP },
 	{ "table", K_TABLE }, { "td", K_CELL }, { "template", K_DROP },
 	{ "textarea", K_FORMCTL }, { "th", K_CELL }, { "title", K_DROP },
-	{ "tr", K_TR }, { "ul", K_UL },
+	{ "tr", K_TR }, { "track", K_VOID }, { "ul", K_UL }, { "wbr", K_VOID },
 	{ "xml", K_DROP },   /* Office XML data islands */
 	{ "xmp", K_PRE },
 };
@@ -368,7 +377,8 @@ static void defang_text(GString *line, size_t from, GString *tmp)
 		else if (c == 'f' || c == 'F')
 			hit = prefix_ci(s + i, rest, "ftp://") > 0;
 		else if ((c == 'w' || c == 'W') && prefix_ci(s + i, rest, "www.") &&
-		         (i == from || !(g_ascii_isalnum(s[i - 1]) || strchr(".-_/@:[", s[i - 1]))))
+		         (i == from || !(g_ascii_isalnum(s[i - 1]) ||
+		                         (s[i - 1] && strchr(".-_/@:[", s[i - 1])))))
 			hit = true;
 		if (!hit) {
 			i++;
@@ -388,6 +398,25 @@ static void defang_text(GString *line, size_t from, GString *tmp)
 	g_string_append_len(tmp, s + copied, (gssize)(n - copied));
 	g_string_truncate(line, 0);
 	g_string_append_len(line, tmp->str, (gssize)tmp->len);
+}
+
+char *html2text_defang_text(const char *utf8)
+{
+	GString *out = g_string_sized_new(strlen(utf8) + 16), *line = g_string_new(NULL), *tmp = g_string_new(NULL);
+	for (const char *p = utf8; *p;) {
+		const char *nl = strchr(p, '\n');
+		size_t n = nl ? (size_t)(nl - p) : strlen(p);
+		g_string_assign(line, "");
+		g_string_append_len(line, p, (gssize)n);
+		defang_text(line, 0, tmp);
+		g_string_append_len(out, line->str, (gssize)line->len);
+		if (nl)
+			g_string_append_c(out, '\n');
+		p += n + (nl ? 1 : 0);
+	}
+	g_string_free(line, TRUE);
+	g_string_free(tmp, TRUE);
+	return g_string_free(out, FALSE);
 }
 
 /* ---------------------------------------------------------- line builder */
@@ -656,6 +685,7 @@ static void link_finish(html2text *h)
 		if (h->line_started && h->pending_ws->len == 0)
 			h->pending_space = true;
 		emit_word(h, tok->str, tok->len);
+		h->pending_space = true;   /* "<URL>" never runs into the next word */
 		g_string_free(tok, TRUE);
 		g_free(disp);
 	}
@@ -834,6 +864,8 @@ static void sax_start(void *ud, const xmlChar *name, const xmlChar **atts)
 		h->flags |= HTML2TEXT_HAS_FORM;
 	if (h->drop_depth)
 		return;
+	if (kind == K_VOID)
+		hidden = false;   /* would hide its following siblings */
 	if (kind == K_DROP || kind == K_SCRIPT || hidden) {
 		/* Depth alone marks where the subtree ends, so this works
 		 * beyond H2T_MAX_STACK too. */
@@ -910,6 +942,9 @@ static void sax_start(void *ud, const xmlChar *name, const xmlChar **atts)
 	case K_A:
 		link_start(h, href);
 		break;
+	case K_INPUT:
+		h->pending_space = true;   /* "ID<input>PW" -> "ID PW" */
+		break;
 	default:
 		break;
 	}
@@ -976,7 +1011,7 @@ static void sax_characters(void *ud, const xmlChar *ch, int len)
 		 * spacer or tracking image is not worth a flag. */
 		int i;
 		for (i = 0; h->drop_hidden && i < len; i++) {
-			if (!cp_space(ch[i])) {
+			if (!g_ascii_isspace(ch[i])) {
 				h->flags |= HTML2TEXT_HIDDEN_TEXT;
 				break;
 			}
@@ -993,7 +1028,7 @@ static void sax_cdata(void *ud, const xmlChar *ch, int len)
 	(void)ud; (void)ch; (void)len;
 }
 
-static void sax_error_quiet(void *ud, const xmlError *err)
+static void sax_error_quiet(void *ud, xmlErrorPtr err)
 {
 	(void)ud; (void)err;
 }
@@ -1005,40 +1040,188 @@ static void generic_error_quiet(void *ud, const char *msg, ...)
 
 /* --------------------------------------------------------------- feeding */
 
-/* libxml2 2.9.14's push parser stops at "</html>": whatever follows is
- * silently lost (browsers show it; mailing-list footers live there).  The
- * end tag is renamed into an unknown one, which the parser ignores; the
- * open elements are closed at the end anyway. */
-static void neutralize_html_end(GString *b, bool final)
+/* A small pre-tokenizer between the UTF-8 repair and libxml2.  It takes
+ * out what never becomes text and what libxml2 2.9.14's push parser handles
+ * differently depending on where chunks end:
+ *  - comments.  libxml2 finds a comment's end with one scan (which takes
+ *    "<!-->" as complete) and parses it with another (which does not, and
+ *    then eats the rest of the current buffer).  Rules here as in HTML5: a
+ *    comment ends at the first "-->" or "--!>", "<!-->" and "<!--->" are
+ *    empty, an unterminated one runs to the end.
+ *  - the content of <script> and <style> (up to "</script" or "</style"
+ *    followed by space, '/' or '>'; unterminated: to the end).  libxml2
+ *    only ever sees "<script ...></script>", so it can neither leak nor, in
+ *    recovery mode, take a chunk-split end tag for content and swallow the
+ *    rest of the document (it does that for "<script>x</scr" + "ipt>").
+ *  - "</html": renamed "</x-html", an unknown end tag that is ignored.
+ *    After an end tag leaves no element open, libxml2 silently drops
+ *    everything that follows (browsers show it; list footers live there).
+ * Tags are not parsed beyond quotes in <script>/<style> start tags, so a
+ * "<!--" or "<script" inside another tag's attribute value is taken
+ * literally: the worst case is less text, never leaked script. */
+enum { PT_DATA, PT_LT, PT_TAG, PT_RAW, PT_COMMENT };
+
+static const char *const pt_pats[] = { "<!--", "<script", "<style", "</html" };
+
+static bool name_char(char c)
+{
+	return g_ascii_isalnum(c) || c == ':' || c == '_' || c == '.' || c == '-';
+}
+
+static void pretok(html2text *h, const char *p, size_t n, GString *dst)
 {
 	size_t i;
 
-	for (i = 0; i + 6 <= b->len; i++) {
-		const char *p = b->str + i;
-		if (p[0] != '<' || p[1] != '/' || g_ascii_strncasecmp(p + 2, "html", 4) != 0)
-			continue;
-		if (i + 6 == b->len ? final :
-		    !(g_ascii_isalnum(p[6]) || strchr(":_.-", p[6])))
-			g_string_insert(b, (gssize)i + 2, "x-");
+	for (i = 0; i < n; i++) {
+		char c = p[i];
+again:
+		switch (h->pt_state) {
+		case PT_DATA:
+			if (c == '<') {
+				h->pt_buf[0] = c;
+				h->pt_len = 1;
+				h->pt_state = PT_LT;
+			} else {
+				g_string_append_c(dst, c);
+			}
+			break;
+		case PT_LT: {
+			/* pt_buf holds a proper prefix of some pattern */
+			size_t k, l = h->pt_len;
+			bool prefix = false;
+			for (k = 0; k < G_N_ELEMENTS(pt_pats); k++) {
+				const char *pat = pt_pats[k];
+				size_t pl = strlen(pat);
+				if (l == pl) {
+					if (g_ascii_strncasecmp(h->pt_buf, pat, pl) != 0)
+						continue;
+					if (k == 1 || k == 2) {
+						if (!(g_ascii_isspace(c) || c == '/' || c == '>'))
+							continue;
+						g_string_append_len(dst, h->pt_buf, (gssize)l);
+						h->pt_raw = (unsigned)k;
+						h->pt_quote = 0;
+						h->pt_eq = false;
+						h->pt_state = PT_TAG;
+						goto again;
+					}
+					if (k == 3) {
+						if (name_char(c))
+							continue;
+						g_string_append(dst, "</x-html");
+						h->pt_state = PT_DATA;
+						goto again;
+					}
+				} else if (l < pl && g_ascii_strncasecmp(h->pt_buf, pat, l) == 0 &&
+				           g_ascii_tolower(c) == pat[l]) {
+					prefix = true;
+				}
+			}
+			if (prefix) {
+				h->pt_buf[h->pt_len++] = c;
+				if (h->pt_len == 4 && memcmp(h->pt_buf, "<!--", 4) == 0) {
+					h->pt_state = PT_COMMENT;
+					h->pt_dashes = 2;   /* "<!-->" ends at once */
+					h->pt_bang = false;
+				}
+				break;
+			}
+			g_string_append_len(dst, h->pt_buf, (gssize)l);
+			h->pt_state = PT_DATA;
+			goto again;
+		}
+		case PT_TAG:
+			g_string_append_c(dst, c);
+			if (h->pt_quote) {
+				if (c == h->pt_quote)
+					h->pt_quote = 0;
+			} else if (c == '>') {
+				h->pt_state = PT_RAW;
+				h->pt_len = 0;
+			} else if (c == '=') {
+				h->pt_eq = true;
+			} else if (h->pt_eq && (c == '"' || c == '\'')) {
+				h->pt_quote = c;
+				h->pt_eq = false;
+			} else if (h->pt_eq && !g_ascii_isspace(c)) {
+				h->pt_eq = false;
+			}
+			break;
+		case PT_RAW: {
+			/* pt_buf: a prefix of "</script" or "</style" */
+			const char *end = h->pt_raw == 1 ? "</script" : "</style";
+			size_t el = strlen(end);
+			if (h->pt_len == el) {
+				h->pt_len = 0;
+				if (g_ascii_isspace(c) || c == '/' || c == '>') {
+					g_string_append(dst, end);
+					h->pt_state = PT_DATA;
+				}
+				goto again;
+			}
+			if (g_ascii_tolower(c) == end[h->pt_len]) {
+				h->pt_buf[h->pt_len++] = c;
+			} else if (h->pt_len) {
+				h->pt_len = 0;
+				goto again;
+			}
+			break;
+		}
+		case PT_COMMENT:
+			if (c == '-') {
+				h->pt_dashes = MIN(h->pt_dashes + 1, 2u);
+				h->pt_bang = false;
+			} else if (c == '!' && h->pt_dashes >= 2 && !h->pt_bang) {
+				h->pt_bang = true;
+			} else if (c == '>' && h->pt_dashes >= 2) {
+				h->pt_state = PT_DATA;
+			} else {
+				h->pt_dashes = 0;
+				h->pt_bang = false;
+			}
+			break;
+		}
 	}
 }
 
-/* Give h->hold to libxml2, except a tail that starts at the last '<' when
- * that is closer than H2T_HOLD to the end.  libxml2 2.9.14 decides too
- * early at chunk ends: in <script>/<style> a chunk ending in "</scr" makes
- * it take the end tag as script text, and the rest of the document is
- * swallowed.  Holding back at most a few bytes avoids all such cases. */
+/* End of input for the pre-tokenizer. */
+static void pretok_finish(html2text *h, GString *dst)
+{
+	if (h->pt_state == PT_LT) {
+		if (h->pt_len == 6 && g_ascii_strncasecmp(h->pt_buf, "</html", 6) == 0)
+			g_string_append(dst, "</x-html");
+		else
+			g_string_append_len(dst, h->pt_buf, (gssize)h->pt_len);
+	}
+	h->pt_state = PT_DATA;
+	h->pt_len = 0;
+}
+
+/* Give h->hold to libxml2, except a short tail.  libxml2 2.9.14's push
+ * parser decides too early at some chunk ends (reads past the data it has):
+ * a chunk ending in "<script></scr" makes it take the end tag for script
+ * text and swallow the rest of the document; "<!DOCTY" + "PE html>" in the
+ * middle of a document comes out as text.  Never ending a chunk within
+ * H2T_HOLD bytes after a '<' avoids all cases the differential test
+ * (whole vs. byte by byte vs. random chunks) found. */
 static int feed_parser(html2text *h, bool final)
 {
-	size_t n = h->hold->len;
+	size_t n;
 	const char *lt;
 
-	neutralize_html_end(h->hold, final);
 	n = h->hold->len;
 	if (!final) {
-		lt = memrchr(h->hold->str, '<', n);
-		if (lt && (size_t)(h->hold->str + n - lt) < H2T_HOLD)
-			n = (size_t)(lt - h->hold->str);
+		const char *b = h->hold->str;
+		lt = memrchr(b, '<', n);
+		if (lt && (size_t)(b + n - lt) < H2T_HOLD)
+			n = (size_t)(lt - b);
+		/* Defensive (pretok() already removes comments): libxml2's
+		 * comment end lookup skips a "--" whose next character has
+		 * not arrived, for good.  Never end on "--" or "--!". */
+		if (n >= 3 && b[n - 1] == '!' && b[n - 2] == '-' && b[n - 3] == '-')
+			n -= 2;
+		else if (n >= 1 && b[n - 1] == '-')
+			n -= 1;
 	}
 	if (n > 0 || final) {
 		htmlParseChunk(h->ctxt, h->hold->str, (int)n, final ? 1 : 0);
@@ -1076,11 +1259,20 @@ html2text *html2text_new(enum mugai_links links, size_t max_bytes)
 	h->max_bytes = max_bytes;
 	h->out_limit = max_bytes ? 8 * max_bytes + 65536 : 0;
 	h->hold = g_string_new(NULL);
+	h->repaired = g_string_new(NULL);
 	h->out = g_string_new(NULL);
 	h->line = g_string_new(NULL);
 	h->pending_ws = g_string_new(NULL);
 	h->scratch = g_string_new(NULL);
 	h->link_off = H2T_NONE;
+	/* libxml2 2.9.14's push parser ends the document for good as soon as
+	 * no element is open after an end tag: "</p>text" at the very start
+	 * gives nothing at all.  An explicit <html> first keeps one element
+	 * open (a later <html>, <body> or <!DOCTYPE> is merged or ignored,
+	 * and "</html" is renamed, see pretok()).  <body> too, because text
+	 * outside <body> gets an implied <p> (a blank line) and text inside
+	 * does not: "a<hr>b" would depend on whether the mail has a <body>. */
+	g_string_append(h->hold, "<html><body>");
 	h->ctxt = htmlCreatePushParserCtxt(&sax, h, NULL, 0, NULL, XML_CHAR_ENCODING_UTF8);
 	if (h->ctxt == NULL)
 		return html2text_free(h);
@@ -1100,7 +1292,9 @@ int html2text_feed(html2text *h, const char *utf8, size_t len)
 	}
 	while (len > 0) {
 		size_t n = MIN(len, (size_t)H2T_SLICE);
-		u8_repair(h, (const unsigned char *)utf8, n, h->hold);
+		g_string_truncate(h->repaired, 0);
+		u8_repair(h, (const unsigned char *)utf8, n, h->repaired);
+		pretok(h, h->repaired->str, h->repaired->len, h->hold);
 		h->fed += n;
 		utf8 += n;
 		len -= n;
@@ -1123,8 +1317,9 @@ char *html2text_finish(html2text *h, size_t *len, unsigned *flags)
 	h->finished = true;
 	/* An incomplete last character: cut by max_bytes, or broken. */
 	if (h->u8need && !(h->flags & HTML2TEXT_TRUNCATED))
-		g_string_append(h->hold, "\xef\xbf\xbd");
+		pretok(h, "\xef\xbf\xbd", 3, h->hold);
 	h->u8need = 0;
+	pretok_finish(h, h->hold);
 	if (feed_parser(h, true) < 0) {
 		if (flags)
 			*flags = h->flags;
@@ -1153,6 +1348,7 @@ html2text *html2text_free(html2text *h)
 	if (h->ctxt)
 		htmlFreeParserCtxt(h->ctxt);
 	if (h->hold) g_string_free(h->hold, TRUE);
+	if (h->repaired) g_string_free(h->repaired, TRUE);
 	if (h->out) g_string_free(h->out, TRUE);
 	if (h->line) g_string_free(h->line, TRUE);
 	if (h->pending_ws) g_string_free(h->pending_ws, TRUE);
@@ -1189,20 +1385,20 @@ static char *tag_attr(const char *t, size_t n, const char *name)
 	size_t i = 0, nl = strlen(name);
 
 	while (i < n) {
-		size_t a, v, e;
+		size_t a, e, v;
+		bool match;
+
 		while (i < n && (g_ascii_isspace(t[i]) || t[i] == '/'))
 			i++;
 		a = i;
 		while (i < n && !g_ascii_isspace(t[i]) && t[i] != '=' && t[i] != '/')
 			i++;
 		e = i;
+		match = e - a == nl && g_ascii_strncasecmp(t + a, name, nl) == 0;
 		while (i < n && g_ascii_isspace(t[i]))
 			i++;
-		if (i >= n || t[i] != '=') {
-			if (i == a)
-				i++;
-			continue;
-		}
+		if (i >= n || t[i] != '=')
+			continue;   /* attribute without a value */
 		i++;
 		while (i < n && g_ascii_isspace(t[i]))
 			i++;
@@ -1211,17 +1407,15 @@ static char *tag_attr(const char *t, size_t n, const char *name)
 			v = i;
 			while (i < n && t[i] != q)
 				i++;
-			e = e - a == nl && g_ascii_strncasecmp(t + a, name, nl) == 0;
-			if (e)
-				return g_strndup(t + v, i - v);
-			i++;
+			e = i++;
 		} else {
 			v = i;
 			while (i < n && !g_ascii_isspace(t[i]))
 				i++;
-			if (e - a == nl && g_ascii_strncasecmp(t + a, name, nl) == 0)
-				return g_strndup(t + v, i - v);
+			e = i;
 		}
+		if (match)
+			return g_strndup(t + v, MIN(e, n) - v);
 	}
 	return NULL;
 }

@@ -36,8 +36,12 @@ char *html2text_convert(const char *utf8, size_t len, enum mugai_links links,
 char *html2text_sniff_charset(const char *raw, size_t len);
 
 /* A URL made harmless for display: "https://www.example.co.jp/x" ->
- * "hxxps://www.example[.]co[.]jp/x" (scheme letters t->x, dots in the host
+ * "hxxps://www[.]example[.]co[.]jp/x" (scheme letters t->x, every dot in the host
  * bracketed).  g_malloc'ed. */
 char *html2text_defang_url(const char *url);
+
+/* URLs written as text (http://, https://, ftp://, www.) defanged, line by
+ * line, the rest unchanged: for text/plain bodies.  g_malloc'ed. */
+char *html2text_defang_text(const char *utf8);
 
 #endif

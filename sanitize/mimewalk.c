@@ -105,8 +105,17 @@ static void on_warning(gint64 offset, GMimeParserWarning code, const gchar *item
 {
 	mugai_result *r = data;
 	(void)offset;
-	(void)item;
 	const char *name = warning_name(code);
+	/* A duplicate Subject or a strange non-MIME header name cannot change
+	 * which parts a client sees: recorded, but not critical.  The same on a
+	 * Content-* header (or with no name given) stays critical. */
+	if (code == GMIME_CRIT_CONFLICTING_HEADER || code == GMIME_CRIT_INVALID_HEADER_NAME) {
+		char *h = item ? g_strstrip(g_strdup(item)) : NULL;
+		bool mime = !h || g_ascii_strncasecmp(h, "content-", 8) == 0 || g_ascii_strcasecmp(h, "mime-version") == 0;
+		g_free(h);
+		if (!mime)
+			name = code == GMIME_CRIT_CONFLICTING_HEADER ? "conflicting-header" : "invalid-header-name";
+	}
 	char *reason = name ? g_strconcat("parse-warning:", name, NULL)
 	                    : g_strdup_printf("parse-warning:%d", (int)code);
 	result_add_reason(r->reasons, reason);
@@ -402,17 +411,32 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		g_free(sniffed);
 		if (ci.invalid)
 			result_add_reason(p->reasons, "charset-invalid");
+		bool ascii = true;  /* unlabelled ASCII is RFC 2045's default, nothing guessed */
+		for (guint i = 0; i < s.text->len && ascii; i++)
+			ascii = s.text->data[i] < 0x80;
 		if (ci.unknown_label)
 			result_add_reason(p->reasons, "charset-unknown");
-		else if (ci.guessed)
+		else if (ci.guessed && !ascii)
 			result_add_reason(p->reasons, "charset-guessed");
 		if (is_plain) {
 			p->action = PART_KEPT;
-			add_block(w, normalize_newlines(utf8), quote, p, false, NULL);
-			utf8 = NULL;  /* normalize_newlines() took it */
+			char *text = normalize_newlines(utf8);  /* takes utf8 */
+			utf8 = NULL;
+			if (w->cfg->links != MUGAI_LINKS_SHOW) {
+				/* a URL typed in a text body is as clickable as a link */
+				char *d = html2text_defang_text(text);
+				g_free(text);
+				text = d;
+			}
+			add_block(w, text, quote, p, false, NULL);
 		} else {
 			unsigned flags = 0;
 			char *text = html2text_convert(utf8, ulen, w->cfg->links, 0, &flags);
+			if (!text) {  /* the parser gave up: the body stays in the quarantine */
+				result_add_reason(p->reasons, "html-conversion-failed");
+				g_free(utf8);
+				goto done;
+			}
 			p->action = PART_CONVERTED;
 			result_add_reason(p->reasons, "html-converted");
 			if (flags & HTML2TEXT_HIDDEN_TEXT)
@@ -426,6 +450,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		}
 		g_free(utf8);
 	}
+done:
 	g_byte_array_unref(s.head);
 	if (s.text)
 		g_byte_array_unref(s.text);
@@ -457,6 +482,8 @@ static char *html_words(const char *html_utf8)
 {
 	unsigned flags = 0;
 	char *t = html2text_convert(html_utf8, strlen(html_utf8), MUGAI_LINKS_SHOW, 0, &flags);
+	if (!t)
+		return g_strdup("");
 	GRegex *re = g_regex_new(" ?<(?:https?|ftp|mailto):[^>\\s]*>|\\[画像: [^\\]\\n]*\\]", 0, 0, NULL);
 	char *stripped = g_regex_replace_literal(re, t, -1, 0, "", 0, NULL);
 	g_regex_unref(re);

@@ -85,14 +85,23 @@ static void notice_ja(GString *s, const mugai_config *cfg, const mugai_result *r
 			g_free(name);
 		}
 	}
+	for (guint i = 0; i < r->parts->len; i++) {
+		const mugai_part *p = g_ptr_array_index(r->parts, i);
+		if (p->action == PART_CONVERTED && p->reasons->len > 1) {
+			g_string_append_printf(s, "変換した本文（パート %s）: ", p->path);
+			append_reasons(s, p->reasons, true);
+			g_string_append_c(s, '\n');
+		}
+	}
 	for (guint i = 0; i < r->reasons->len; i++) {
 		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
 		if (row->verdict != VERDICT_CLEAN)
 			g_string_append_printf(s, "注意: %s (%s)\n", row->text_ja, (char *)g_ptr_array_index(r->reasons, i));
 	}
 	if (r->quarantine_id)
-		g_string_append_printf(s, "原本は隔離ID %s で保管しています。ファイルが必要な場合は、"
-		                       "隔離ID を添えて%sへご連絡ください。\n", r->quarantine_id, cfg->notice_contact);
+		g_string_append_printf(s, "原本は隔離ID %s で保管しています。%sが必要な場合は、"
+		                       "隔離ID を添えて%sへご連絡ください。\n", r->quarantine_id,
+		                       nremoved ? "ファイル" : "原本", cfg->notice_contact);
 }
 
 static void notice_en(GString *s, const mugai_config *cfg, const mugai_result *r,
@@ -130,14 +139,23 @@ static void notice_en(GString *s, const mugai_config *cfg, const mugai_result *r
 			g_free(name);
 		}
 	}
+	for (guint i = 0; i < r->parts->len; i++) {
+		const mugai_part *p = g_ptr_array_index(r->parts, i);
+		if (p->action == PART_CONVERTED && p->reasons->len > 1) {
+			g_string_append_printf(s, "Converted body (part %s): ", p->path);
+			append_reasons(s, p->reasons, false);
+			g_string_append_c(s, '\n');
+		}
+	}
 	for (guint i = 0; i < r->reasons->len; i++) {
 		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
 		if (row->verdict != VERDICT_CLEAN)
 			g_string_append_printf(s, "Note: %s (%s)\n", row->text_en, (char *)g_ptr_array_index(r->reasons, i));
 	}
 	if (r->quarantine_id)
-		g_string_append_printf(s, "The original is kept under quarantine ID %s. To obtain a removed file, "
-		                       "contact %s quoting this ID.\n", r->quarantine_id, cfg->notice_contact_en);
+		g_string_append_printf(s, "The original is kept under quarantine ID %s. To obtain %s, "
+		                       "contact %s quoting this ID.\n", r->quarantine_id,
+		                       nremoved ? "a removed file" : "the original", cfg->notice_contact_en);
 }
 
 static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArray *blocks)
@@ -170,8 +188,9 @@ static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArra
 		for (guint i = 0; i < r->parts->len; i++) {
 			const mugai_part *p = g_ptr_array_index(r->parts, i);
 			nremoved += listed(p);
-			nconverted += p->action == PART_CONVERTED;
-			dup_html |= result_has_reason(p->reasons, "alternative-duplicate");
+			bool dup = result_has_reason(p->reasons, "alternative-duplicate");
+			nconverted += p->action == PART_CONVERTED || dup;  /* HTML mail, shown as text */
+			dup_html |= dup;
 		}
 		if (s->len)
 			g_string_append_c(s, '\n');
@@ -267,12 +286,18 @@ GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
 	return g_byte_array_new_take((guint8 *)g_string_free(s, FALSE), len);
 }
 
+/* Critical warnings about the structure we built fail the check.  The
+ * original's other headers are kept as they came, so a duplicate Subject or
+ * an odd header name there (already a reason on the input) is not ours. */
 static void check_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer data)
 {
 	(void)offset;
-	(void)item;
-	if (code >= GMIME_CRIT_INVALID_HEADER_NAME && code != GMIME_WARN_INVALID_PARAMETER &&
-	    code != GMIME_WARN_INVALID_ADDRESS_LIST && code != GMIME_WARN_PART_WITHOUT_CONTENT)
+	bool crit = code == GMIME_CRIT_INVALID_HEADER_NAME || code == GMIME_CRIT_CONFLICTING_HEADER ||
+	            code == GMIME_CRIT_CONFLICTING_PARAMETER || code == GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY ||
+	            code == GMIME_CRIT_NESTING_OVERFLOW || code == GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT;
+	bool ours = !item || g_ascii_strncasecmp(item, "content-", 8) == 0 ||
+	            g_ascii_strcasecmp(item, "mime-version") == 0 || g_ascii_strcasecmp(item, "x-mugai-status") == 0;
+	if (crit && (ours || (code != GMIME_CRIT_CONFLICTING_HEADER && code != GMIME_CRIT_INVALID_HEADER_NAME)))
 		*(bool *)data = true;
 }
 

@@ -36,6 +36,7 @@ const verdict_row verdict_table[] = {
 	{ "html-converted", VERDICT_SANITIZED, NULL, NULL, "HTML converted to text", "HTML をテキストに変換" },
 	{ "alternative-duplicate", VERDICT_SANITIZED, NULL, NULL, "HTML alternative holds the same text as the plain one", "HTML 版はテキスト版と同じ内容" },
 	{ "text-too-large", VERDICT_SANITIZED, NULL, NULL, "text body larger than the inline limit", "本文が表示の上限より大きい" },
+	{ "html-conversion-failed", VERDICT_SANITIZED, NULL, NULL, "HTML body could not be converted; kept in the quarantine", "HTML 本文を変換できませんでした（原本は隔離）" },
 	{ "charset-invalid", VERDICT_SANITIZED, NULL, NULL, "undecodable bytes replaced by U+FFFD", "解読できない文字を置き換えました" },
 	/* informational: recorded, no effect on the verdict */
 	{ "parse-warning:", VERDICT_CLEAN, NULL, NULL, "MIME parser warning", "MIME 解析の警告" },

@@ -68,7 +68,9 @@ def main():
                     if p.returncode == 0 and qid:
                         body = decoded_body(p.stdout)
                         for part in rec["parts"]:
-                            if part["action"] != "removed" or part["size"] < 24:
+                            # text bodies shown in another form (an HTML alternative) are not files
+                            if (part["action"] != "removed" or part["size"] < 24
+                                    or "alternative-duplicate" in part["reasons"]):
                                 continue
                             e, _ = run([mugai, "quarantine", "export"] + base + ["--part", part["path"], qid])
                             if e is None or e.returncode != 0:

@@ -63,7 +63,7 @@ CASES = [
     ("header block over the limit", HDR + b"X-Long: " + b"a" * 300000 + b"\nContent-Type: text/plain\n\nbody\n", "", (1,), "rejected", ["limit:header-bytes"]),
     ("message over the size limit", HDR + b"Content-Type: text/plain\n\n" + b"0123456789\n" * 200000, "[limits]\nmessage_size = 1M\n", (1,), "rejected", ["limit:message-size"]),
     ("text body over text_size", HDR + b"Content-Type: text/plain\n\n" + b"0123456789\n" * 20000, "[limits]\ntext_size = 64K\n", (0,), "sanitized", []),
-    ("decoded size over the limit", many_parts(20), "[limits]\ndecoded_size = 1K\n", (0,), "suspect", ["limit:decoded-size"]),
+    ("decoded size over the limit", many_parts(200), "[limits]\ndecoded_size = 1K\n", (0,), "suspect", ["limit:decoded-size"]),
     ("8 MB base64 attachment", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nhi\n--m\nContent-Type: application/octet-stream; name="big.bin"\nContent-Transfer-Encoding: base64\n\n'
      + (b"QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n" * 110000) + b"--m--\n", "", (0,), "sanitized", ["attachment"]),
 ]
