@@ -23,13 +23,15 @@
 
 static const char JA[] = "いつもお世話になっております。見積書を添付いたしますのでご確認ください。\n";
 
-static void b64_lines(GString *s, GRand *r, size_t bytes)
+/* BYTES of random data after MAGIC (a file signature), base64 in 76-column lines. */
+static void b64_lines(GString *s, GRand *r, size_t bytes, const char *magic)
 {
 	guchar *raw = g_malloc(bytes);
 	for (size_t i = 0; i < bytes; i += 4) {
 		guint32 v = g_rand_int(r);
 		memcpy(raw + i, &v, MIN(4, bytes - i));
 	}
+	memcpy(raw, magic, MIN(strlen(magic), bytes));
 	char *b = g_base64_encode(raw, bytes);
 	size_t n = strlen(b);
 	for (size_t i = 0; i < n; i += 76) {
@@ -63,7 +65,7 @@ static GString *make_message(GRand *r, int k, size_t target)
 		                          "Content-Disposition: attachment; filename=\"file%d.pdf\"\n"
 		                          "Content-Transfer-Encoding: base64\n\n", k, a, a);
 		size_t before = s->len;
-		b64_lines(s, r, raw > 64 ? raw : 64);
+		b64_lines(s, r, raw > 64 ? raw : 64, "%PDF-1.5\n%\xe2\xe3\xcf\xd3\n");
 		left = left > s->len - before ? left - (s->len - before) : 0;
 	}
 	g_string_append_printf(s, "--b%d--\n", k);
@@ -186,6 +188,7 @@ int main(int argc, char **argv)
 			printf("large message: %.1f MB, verdict %s, %.2f s (%.1f MB/s); idle RSS %.1f MB, peak RSS %.1f MB, "
 			       "peak above idle %.1f MB\n", len / 1e6, verdict_name(v), secs, len / 1e6 / secs,
 			       idle / 1024.0, cr.ru_maxrss / 1024.0, (cr.ru_maxrss - idle) / 1024.0);
+			fflush(stdout);
 			_exit(v >= VERDICT_REJECTED);
 		}
 		int st = 0;

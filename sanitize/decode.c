@@ -80,6 +80,19 @@ static size_t b64_step(part_decoder *d, const unsigned char *in, size_t len, cha
 {
 	size_t n = 0;
 	for (size_t i = 0; i < len; i++) {
+		/* fast path: four alphabet characters at a quantum boundary */
+		if (d->nsextets == 0 && !d->pad && !d->ended && i + 4 <= len) {
+			int r0 = b64_rank[in[i]], r1 = b64_rank[in[i + 1]], r2 = b64_rank[in[i + 2]], r3 = b64_rank[in[i + 3]];
+			if (r0 && r1 && r2 && r3) {
+				unsigned v = ((unsigned)(r0 - 1) << 18) | ((unsigned)(r1 - 1) << 12) |
+				             ((unsigned)(r2 - 1) << 6) | (unsigned)(r3 - 1);
+				out[n++] = (char)(v >> 16);
+				out[n++] = (char)(v >> 8);
+				out[n++] = (char)v;
+				i += 3;
+				continue;
+			}
+		}
 		unsigned c = in[i];
 		int r = b64_rank[c];
 		if (r) {

@@ -1,6 +1,6 @@
 /* detect.c - libmagic wrapper: one cookie per thread.
  *
- * Cookies live in thread-local storage and are never freed before the
+ * Two cookies (with and without the text tests) live in thread-local storage and are never freed before the
  * thread exits (a worker process reuses its cookie for every message).
  * Compressed files are not looked into (MAGIC_NO_CHECK_COMPRESS would fork
  * decompressors otherwise); archives are opened with libarchive instead.
@@ -12,31 +12,42 @@
 #include <string.h>
 
 static pthread_mutex_t load_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Thread_local magic_t cookie;
+static _Thread_local magic_t cookies[2];  /* [0] files, [1] bodies */
 
-static magic_t get_cookie(void)
+static magic_t get_cookie(bool text)
 {
-	if (cookie)
-		return cookie;
+	if (cookies[text])
+		return cookies[text];
 	pthread_mutex_lock(&load_lock);
-	magic_t m = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
+	int flags = MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR;
+	if (!text)
+		flags |= MAGIC_NO_CHECK_TEXT | MAGIC_NO_CHECK_ENCODING;
+	magic_t m = magic_open(flags);
 	if (m && magic_load(m, NULL) != 0) {
 		magic_close(m);
 		m = NULL;
 	}
 	pthread_mutex_unlock(&load_lock);
-	cookie = m;
+	cookies[text] = m;
 	return m;
 }
 
-char *detect_mime_type(const void *buf, size_t len)
+char *detect_mime_type(const void *buf, size_t len, bool text)
 {
-	magic_t m = get_cookie();
+	magic_t m = get_cookie(text);
 	if (!m)
 		return NULL;
-	if (len > DETECT_HEAD_BYTES)
-		len = DETECT_HEAD_BYTES;
+	size_t cap = text ? DETECT_TEXT_HEAD_BYTES : DETECT_HEAD_BYTES;
+	if (len > cap)
+		len = cap;
 	const char *t = magic_buffer(m, buf, len);
+	if (!text && t && strcmp(t, "application/octet-stream") == 0) {
+		/* nothing matched: a second, short look tells text files apart */
+		magic_t mt = get_cookie(true);
+		const char *tt = mt ? magic_buffer(mt, buf, MIN(len, (size_t)DETECT_TEXT_HEAD_BYTES)) : NULL;
+		if (tt)
+			t = tt;
+	}
 	return t ? g_strdup(t) : NULL;
 }
 

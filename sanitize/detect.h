@@ -10,11 +10,15 @@
 #include <stddef.h>
 #include <stdbool.h>
 
-/* How many leading bytes of a part libmagic looks at. */
-#define DETECT_HEAD_BYTES (64 * 1024)
+/* How many leading bytes of a part libmagic looks at: bodies (whose text
+ * encoding matters) and files (where the text tests are skipped, which
+ * costs a third as much; archives are opened with libarchive anyway). */
+#define DETECT_HEAD_BYTES (16 * 1024)       /* files; also what callers keep */
+#define DETECT_TEXT_HEAD_BYTES (8 * 1024)   /* bodies, with the text tests */
 
-/* MIME type ("application/pdf") of BUF, g_malloc'ed; NULL if libmagic fails. */
-char *detect_mime_type(const void *buf, size_t len);
+/* MIME type ("application/pdf") of BUF, g_malloc'ed; NULL if libmagic
+ * fails.  TEXT: run libmagic's text tests too (for bodies). */
+char *detect_mime_type(const void *buf, size_t len, bool text);
 
 /* True when a detected type can be shown as text (text/..., message/...,
  * empty, JSON/XML), or is "application/octet-stream" but the bytes hold no

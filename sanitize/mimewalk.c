@@ -389,7 +389,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		w->stop = true;
 	}
 	if (rc == 0)
-		p->detected_type = detect_mime_type(s.head->data, s.head->len);
+		p->detected_type = detect_mime_type(s.head->data, s.head->len, body);
 
 	p->action = PART_REMOVED;
 	if (rc != 0) {
