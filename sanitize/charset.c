@@ -411,6 +411,17 @@ static const struct { const char *label; const char *canon; } aliases[] = {
 	{ "l1", CS_1252 }, { "cp819", CS_1252 }, { "ibm819", CS_1252 },
 	{ "iso-ir-100", CS_1252 }, { "csisolatin1", CS_1252 }, { "cp1252", CS_1252 },
 	{ "windows-1252", CS_1252 }, { "x-cp1252", CS_1252 },
+	/* WHATWG labels glibc does not know by these names */
+	{ "ks_c_5601-1987", "CP949" }, { "ks_c_5601-1989", "CP949" }, { "ksc5601", "CP949" },
+	{ "ksc_5601", "CP949" }, { "csksc56011987", "CP949" }, { "iso-ir-149", "CP949" },
+	{ "korean", "CP949" }, { "windows-949", "CP949" }, { "euc-kr", "CP949" }, { "cseuckr", "CP949" },
+	{ "gb2312", "GBK" }, { "csgb2312", "GBK" }, { "chinese", "GBK" }, { "gb_2312", "GBK" },
+	{ "gb_2312-80", "GBK" }, { "csiso58gb231280", "GBK" }, { "iso-ir-58", "GBK" }, { "x-gbk", "GBK" },
+	{ "gbk", "GBK" }, { "cp936", "GBK" }, { "ms936", "GBK" }, { "windows-936", "GBK" },
+	{ "big5", "BIG5-HKSCS" }, { "big5-hkscs", "BIG5-HKSCS" }, { "cn-big5", "BIG5-HKSCS" },
+	{ "csbig5", "BIG5-HKSCS" }, { "x-x-big5", "BIG5-HKSCS" },
+	{ "tis-620", "CP874" }, { "windows-874", "CP874" }, { "iso-8859-11", "CP874" },
+	{ "x-mac-roman", "MACINTOSH" }, { "macintosh", "MACINTOSH" }, { "mac", "MACINTOSH" },
 };
 
 static const char *const euc_labels[] = {

@@ -17,6 +17,7 @@
 #include <openssl/evp.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <syslog.h>
 #include <unistd.h>
 
 void pipeline_global_init(void)
@@ -245,6 +246,14 @@ decide:
 			verdict_decide(r);
 		}
 		g_free(record);
+	}
+	if (cfg->audit_syslog) {
+		/* Postfix style: the queue ID first, then one key=value summary */
+		syslog(LOG_MAIL | (r->verdict == VERDICT_TEMPFAIL ? LOG_ERR : LOG_INFO),
+		       "%s: mugai: verdict=%s%s%s removed=%u quarantine=%s size=%" G_GUINT64_FORMAT " elapsed=%" G_GINT64_FORMAT "ms",
+		       r->id ? r->id : "NOQUEUE", verdict_name(r->verdict), r->verdict_reason ? " reason=" : "",
+		       r->verdict_reason ? r->verdict_reason : "", result_count_action(r, PART_REMOVED),
+		       r->quarantine_id ? r->quarantine_id : "-", r->size, r->elapsed_ms);
 	}
 	explain_verdict(env, r);
 

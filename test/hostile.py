@@ -6,6 +6,7 @@ Each generated input must end with exit 0, 1 or 75 (never a signal) within
 output is one text/plain part that does not carry the hidden content.
 """
 import os
+import resource
 import sys
 import tempfile
 
@@ -106,7 +107,13 @@ def main():
                     for r in reasons:
                         if r not in allr:
                             problems.append("reason %s missing (have %s)" % (r, sorted(allr)))
-            t.ok(not problems, "%s (exit %s, %.2f s)" % (name, p.returncode if p else "-", secs), "\n".join(problems))
+            # bounded memory: the largest child so far (ASan's shadow memory makes
+            # its figures meaningless, so only the plain build is held to it)
+            rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            if "ASAN_OPTIONS" not in os.environ and rss_mb > 128:
+                problems.append("peak RSS %.0f MB over 128 MB" % rss_mb)
+            t.ok(not problems, "%s (exit %s, %.2f s, peak RSS so far %.0f MB)" % (name, p.returncode if p else "-", secs, rss_mb),
+                 "\n".join(problems))
     return t.done()
 
 

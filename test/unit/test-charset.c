@@ -49,6 +49,8 @@ static const struct {
 	  "\x87\x40\x81\x60", 0, "①～", 0, "CP932", false, false },
 	{ "windows-31j", "windows-31j",
 	  "\x87\x40\x81\x60", 0, "①～", 0, "CP932", false, false },
+	{ "Korean under its WHATWG label ks_c_5601-1987", "ks_c_5601-1987",
+	  "\xbd\xba\xc6\xbc", 0, "스티", 0, "CP949", false, false },
 	{ "x-sjis", "x-sjis",
 	  "\x90\xbf\x8b\x81\x8f\x91.pdf", 0, "請求書.pdf", 0, "CP932", false, false },
 	{ "CP932 unmapped pair keeps the ASCII trail", "shift_jis",
@@ -127,7 +129,7 @@ static const struct {
 	{ "csiso2022jp", "ISO-2022-JP" }, { "utf8", "UTF-8" }, { " \"UTF-8\" ", "UTF-8" },
 	{ "latin1", "WINDOWS-1252" }, { "ansi_x3.4-1968", "US-ASCII" },
 	{ "x-foo", NULL }, { "", NULL }, { "UTF-8//TRANSLIT", NULL }, { "UTF-8,UTF-16", NULL },
-	{ "big5", "BIG5" },
+	{ "big5", "BIG5-HKSCS" }, { "ks_c_5601-1987", "CP949" }, { "gb2312", "GBK" },
 };
 
 static void test_canonical(void)
