@@ -42,6 +42,8 @@ static void append_reasons(GString *s, const GPtrArray *reasons, bool ja)
 	bool first = true;
 	for (guint i = 0; i < reasons->len; i++) {
 		const char *code = g_ptr_array_index(reasons, i);
+		if (strcmp(code, "html-converted") == 0 && reasons->len > 1)
+			continue;  /* the line already says it was converted */
 		const verdict_row *row = verdict_lookup(code);
 		g_string_append_printf(s, "%s%s (%s)", first ? "" : (ja ? "、" : "; "),
 		                       ja ? row->text_ja : row->text_en, code);
