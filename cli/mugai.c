@@ -57,6 +57,17 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The options every subcommand takes; 1 when OPT was one of them. */
+static int common_opt(int opt, struct common *c)
+{
+	switch (opt) {
+	case OPT_CONFIG: c->config = optarg; return 1;
+	case OPT_QDIR: c->qdir = optarg; return 1;
+	case OPT_AUDIT: c->audit = optarg; return 1;
+	default: return 0;
+	}
+}
+
 static mugai_config *load_config(const struct common *c)
 {
 	char err[1024];
@@ -142,10 +153,9 @@ static int cmd_sanitize(int argc, char **argv)
 	pipeline_env env = { 0 };
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (common_opt(opt, &c))
+			continue;
 		switch (opt) {
-		case OPT_CONFIG: c.config = optarg; break;
-		case OPT_QDIR: c.qdir = optarg; break;
-		case OPT_AUDIT: c.audit = optarg; break;
 		case OPT_ID: env.id = optarg; break;
 		case OPT_EXPLAIN: env.explain = stderr; break;
 		default: return usage();
@@ -196,10 +206,9 @@ static int cmd_quarantine(int argc, char **argv)
 	int opt;
 	optind = 2;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (common_opt(opt, &c))
+			continue;
 		switch (opt) {
-		case OPT_CONFIG: c.config = optarg; break;
-		case OPT_QDIR: c.qdir = optarg; break;
-		case OPT_AUDIT: c.audit = optarg; break;
 		case OPT_JSON: json = true; break;
 		case OPT_PART: part = optarg; break;
 		default: return usage();
@@ -232,10 +241,9 @@ static int cmd_check_config(int argc, char **argv)
 	bool print_default = false;
 	int opt;
 	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		if (common_opt(opt, &c))
+			continue;
 		switch (opt) {
-		case OPT_CONFIG: c.config = optarg; break;
-		case OPT_QDIR: c.qdir = optarg; break;
-		case OPT_AUDIT: c.audit = optarg; break;
 		case OPT_PRINT_DEFAULT: print_default = true; break;
 		default: return usage();
 		}

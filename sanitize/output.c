@@ -51,113 +51,103 @@ static void append_reasons(GString *s, const GPtrArray *reasons, bool ja)
 	}
 }
 
-static void notice_ja(GString *s, const mugai_config *cfg, const mugai_result *r,
-                      unsigned nremoved, unsigned nconverted, bool dup_html)
-{
-	g_string_append(s, "【無害化処理のお知らせ】\n");
-	g_string_append(s, "このメールはインターネットから届いたため、");
-	if (nremoved && nconverted)
-		g_string_append(s, "添付ファイルを取り除き、HTML の本文をテキストに変換しました。\n");
-	else if (nremoved)
-		g_string_append(s, "添付ファイルを取り除きました。\n");
-	else if (nconverted)
-		g_string_append(s, "HTML の本文をテキストに変換しました。\n");
-	else
-		g_string_append(s, "内容を検査し、テキストとして組み直しました。\n");
-	if (dup_html)
-		g_string_append(s, "HTML 版の本文はテキスト版と同じ内容のため、テキスト版のみを表示しています。\n");
-	if (nremoved) {
-		g_string_append_printf(s, "取り除いたファイル（%u件）:\n", nremoved);
-		unsigned k = 0;
-		for (guint i = 0; i < r->parts->len; i++) {
-			const mugai_part *p = g_ptr_array_index(r->parts, i);
-			if (!listed(p))
-				continue;
-			char sz[32], *name = part_name(p, true);
-			human_size(sz, sizeof sz, p->size);
-			g_string_append_printf(s, "  %u. %s（%s）%s\n", ++k, name, sz,
-			                       verdict_part_suspect(p) ? "※要確認" : "");
-			g_string_append_printf(s, "     種類: %s（検出: %s）\n", p->content_type,
-			                       p->detected_type ? p->detected_type : "不明");
-			if (p->sha256[0])
-				g_string_append_printf(s, "     SHA-256: %s\n", p->sha256);
-			g_string_append(s, "     理由: ");
-			append_reasons(s, p->reasons, true);
-			g_string_append_c(s, '\n');
-			g_free(name);
-		}
-	}
-	for (guint i = 0; i < r->parts->len; i++) {
-		const mugai_part *p = g_ptr_array_index(r->parts, i);
-		if (p->action == PART_CONVERTED && p->reasons->len > 1) {
-			g_string_append_printf(s, "変換した本文（パート %s）: ", p->path);
-			append_reasons(s, p->reasons, true);
-			g_string_append_c(s, '\n');
-		}
-	}
-	for (guint i = 0; i < r->reasons->len; i++) {
-		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
-		if (row->verdict != VERDICT_CLEAN)
-			g_string_append_printf(s, "注意: %s (%s)\n", row->text_ja, (char *)g_ptr_array_index(r->reasons, i));
-	}
-	if (r->quarantine_id)
-		g_string_append_printf(s, "原本は隔離ID %s で保管しています。%sが必要な場合は、"
-		                       "隔離ID を添えて%sへご連絡ください。\n", r->quarantine_id,
-		                       nremoved ? "ファイル" : "原本", cfg->notice_contact);
-}
+/* The notice's wording, one row per language; the layout is shared. */
+typedef struct notice_text {
+	bool ja;
+	const char *opening;
+	const char *did_both, *did_removed, *did_converted, *did_nothing;
+	const char *dup_html;
+	const char *files;          /* %u */
+	const char *item;           /* %u name size suspect-mark */
+	const char *suspect_mark;
+	const char *type_line;      /* declared, detected */
+	const char *unknown;
+	const char *reasons;
+	const char *converted;      /* %s part path */
+	const char *note;           /* %s text, %s code */
+	const char *release;        /* %s id, %s what, %s contact */
+	const char *what_file, *what_original;
+} notice_text;
 
-static void notice_en(GString *s, const mugai_config *cfg, const mugai_result *r,
-                      unsigned nremoved, unsigned nconverted, bool dup_html)
+static const notice_text notice_ja = {
+	true,
+	"【無害化処理のお知らせ】\nこのメールはインターネットから届いたため、",
+	"添付ファイルを取り除き、HTML の本文をテキストに変換しました。\n",
+	"添付ファイルを取り除きました。\n",
+	"HTML の本文をテキストに変換しました。\n",
+	"内容を検査し、テキストとして組み直しました。\n",
+	"HTML 版の本文はテキスト版と同じ内容のため、テキスト版のみを表示しています。\n",
+	"取り除いたファイル（%u件）:\n",
+	"  %u. %s（%s）%s\n", "※要確認",
+	"     種類: %s（検出: %s）\n", "不明",
+	"     理由: ",
+	"変換した本文（パート %s）: ",
+	"注意: %s (%s)\n",
+	"原本は隔離ID %s で保管しています。%sが必要な場合は、隔離ID を添えて%sへご連絡ください。\n",
+	"ファイル", "原本",
+};
+
+static const notice_text notice_en = {
+	false,
+	"[Sanitization notice] This message came from the internet: ",
+	"its attachments were removed and its HTML body converted to plain text.\n",
+	"its attachments were removed.\n",
+	"its HTML body was converted to plain text.\n",
+	"it was inspected and rebuilt as plain text.\n",
+	"The HTML version of the body holds the same text as the plain one, so only the plain text is shown.\n",
+	"Removed files (%u):\n",
+	"  %u. %s (%s)%s\n", " SUSPECT: held for review",
+	"     type: %s, detected: %s\n", "unknown",
+	"     reasons: ",
+	"Converted body (part %s): ",
+	"Note: %s (%s)\n",
+	"The original is kept under quarantine ID %s. To obtain %s, contact %s quoting this ID.\n",
+	"a removed file", "the original",
+};
+
+static void notice(GString *s, const notice_text *t, const mugai_config *cfg, const mugai_result *r,
+                   unsigned nremoved, unsigned nconverted, bool dup_html)
 {
-	g_string_append(s, "[Sanitization notice] This message came from the internet: ");
-	if (nremoved && nconverted)
-		g_string_append(s, "its attachments were removed and its HTML body converted to plain text.\n");
-	else if (nremoved)
-		g_string_append(s, "its attachments were removed.\n");
-	else if (nconverted)
-		g_string_append(s, "its HTML body was converted to plain text.\n");
-	else
-		g_string_append(s, "it was inspected and rebuilt as plain text.\n");
+	g_string_append(s, t->opening);
+	g_string_append(s, nremoved && nconverted ? t->did_both : nremoved ? t->did_removed
+	                   : nconverted ? t->did_converted : t->did_nothing);
 	if (dup_html)
-		g_string_append(s, "The HTML version of the body holds the same text as the plain one, so only the plain text is shown.\n");
-	if (nremoved) {
-		g_string_append_printf(s, "Removed files (%u):\n", nremoved);
-		unsigned k = 0;
-		for (guint i = 0; i < r->parts->len; i++) {
-			const mugai_part *p = g_ptr_array_index(r->parts, i);
-			if (!listed(p))
-				continue;
-			char sz[32], *name = part_name(p, false);
-			human_size(sz, sizeof sz, p->size);
-			g_string_append_printf(s, "  %u. %s (%s)%s\n", ++k, name, sz,
-			                       verdict_part_suspect(p) ? " SUSPECT: held for review" : "");
-			g_string_append_printf(s, "     type: %s, detected: %s\n", p->content_type,
-			                       p->detected_type ? p->detected_type : "unknown");
-			if (p->sha256[0])
-				g_string_append_printf(s, "     SHA-256: %s\n", p->sha256);
-			g_string_append(s, "     reasons: ");
-			append_reasons(s, p->reasons, false);
-			g_string_append_c(s, '\n');
-			g_free(name);
-		}
+		g_string_append(s, t->dup_html);
+	if (nremoved)
+		g_string_append_printf(s, t->files, nremoved);
+	unsigned k = 0;
+	for (guint i = 0; i < r->parts->len; i++) {
+		const mugai_part *p = g_ptr_array_index(r->parts, i);
+		if (!listed(p))
+			continue;
+		char sz[32], *name = part_name(p, t->ja);
+		human_size(sz, sizeof sz, p->size);
+		g_string_append_printf(s, t->item, ++k, name, sz, verdict_part_suspect(p) ? t->suspect_mark : "");
+		g_string_append_printf(s, t->type_line, p->content_type, p->detected_type ? p->detected_type : t->unknown);
+		if (p->sha256[0])
+			g_string_append_printf(s, "     SHA-256: %s\n", p->sha256);
+		g_string_append(s, t->reasons);
+		append_reasons(s, p->reasons, t->ja);
+		g_string_append_c(s, '\n');
+		g_free(name);
 	}
 	for (guint i = 0; i < r->parts->len; i++) {
 		const mugai_part *p = g_ptr_array_index(r->parts, i);
 		if (p->action == PART_CONVERTED && p->reasons->len > 1) {
-			g_string_append_printf(s, "Converted body (part %s): ", p->path);
-			append_reasons(s, p->reasons, false);
+			g_string_append_printf(s, t->converted, p->path);
+			append_reasons(s, p->reasons, t->ja);
 			g_string_append_c(s, '\n');
 		}
 	}
 	for (guint i = 0; i < r->reasons->len; i++) {
-		const verdict_row *row = verdict_lookup(g_ptr_array_index(r->reasons, i));
+		const char *code = g_ptr_array_index(r->reasons, i);
+		const verdict_row *row = verdict_lookup(code);
 		if (row->verdict != VERDICT_CLEAN)
-			g_string_append_printf(s, "Note: %s (%s)\n", row->text_en, (char *)g_ptr_array_index(r->reasons, i));
+			g_string_append_printf(s, t->note, t->ja ? row->text_ja : row->text_en, code);
 	}
 	if (r->quarantine_id)
-		g_string_append_printf(s, "The original is kept under quarantine ID %s. To obtain %s, "
-		                       "contact %s quoting this ID.\n", r->quarantine_id,
-		                       nremoved ? "a removed file" : "the original", cfg->notice_contact_en);
+		g_string_append_printf(s, t->release, r->quarantine_id, nremoved ? t->what_file : t->what_original,
+		                       t->ja ? cfg->notice_contact : cfg->notice_contact_en);
 }
 
 static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArray *blocks)
@@ -197,9 +187,9 @@ static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArra
 		if (s->len)
 			g_string_append_c(s, '\n');
 		g_string_append(s, RULE);
-		notice_ja(s, cfg, r, nremoved, nconverted, dup_html);
+		notice(s, &notice_ja, cfg, r, nremoved, nconverted, dup_html);
 		g_string_append_c(s, '\n');
-		notice_en(s, cfg, r, nremoved, nconverted, dup_html);
+		notice(s, &notice_en, cfg, r, nremoved, nconverted, dup_html);
 		g_string_append(s, RULE);
 	}
 	return g_string_free(s, FALSE);
