@@ -9,6 +9,7 @@ bytes appear in the output.  Skips cleanly where the corpus is absent.
 import base64
 import email
 import os
+import re
 import sys
 import tempfile
 
@@ -65,6 +66,21 @@ def main():
                         e, _ = run([mugai, "quarantine", "export"] + base + [qid])
                         if e is None or e.returncode != 0 or e.stdout != raw:
                             problems.append("quarantine export differs from the original")
+                    if p.returncode == 0:
+                        # every word of every kept text body is in the output
+                        # (defanged URLs read hxxp:// and fxp://)
+                        shown = decoded_body(p.stdout).decode("utf-8").replace("hxxp", "http").replace("fxp:", "ftp:")
+                        for part in rec["parts"]:
+                            if part["action"] != "kept":
+                                continue
+                            e, _ = run([mugai, "quarantine", "export"] + base + ["--part", part["path"], qid]) if qid else (None, 0)
+                            src = e.stdout if e is not None and e.returncode == 0 else (raw if not qid else b"")
+                            if qid is None or not src.isascii():
+                                continue  # non-ASCII words are checked in the golden tests
+                            words = set(re.findall(r"[A-Za-z0-9]{4,}", src.decode("ascii")))
+                            missing = sorted(w for w in words if w not in shown)
+                            if missing:
+                                problems.append("words of kept part %s missing: %s" % (part["path"], missing[:8]))
                     if p.returncode == 0 and qid:
                         body = decoded_body(p.stdout)
                         for part in rec["parts"]:
