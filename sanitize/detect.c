@@ -19,7 +19,8 @@ static magic_t get_cookie(bool text)
 	if (cookies[text])
 		return cookies[text];
 	pthread_mutex_lock(&load_lock);
-	int flags = MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR;
+	/* CSV and JSON sniffing parse the whole buffer and say nothing a gateway needs */
+	int flags = MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_NO_CHECK_CSV | MAGIC_NO_CHECK_JSON | MAGIC_ERROR;
 	if (!text)
 		flags |= MAGIC_NO_CHECK_TEXT | MAGIC_NO_CHECK_ENCODING;
 	magic_t m = magic_open(flags);
@@ -32,21 +33,45 @@ static magic_t get_cookie(bool text)
 	return m;
 }
 
-char *detect_mime_type(const void *buf, size_t len, bool text)
+/* No NUL and no control characters but those text uses (TAB, LF, CR, FF,
+ * and ESC/SO/SI for ISO-2022-JP). */
+static bool text_bytes(const void *buf, size_t len)
 {
-	magic_t m = get_cookie(text);
+	const unsigned char *p = buf;
+	if (len > DETECT_HEAD_BYTES)
+		len = DETECT_HEAD_BYTES;
+	for (size_t i = 0; i < len; i++) {
+		unsigned c = p[i];
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
+		    c != 0x1b && c != 0x0e && c != 0x0f)
+			return false;
+	}
+	return true;
+}
+
+char *detect_mime_type(const void *buf, size_t len, enum detect_mode mode)
+{
+	bool full = mode == DETECT_FULL;
+	magic_t m = get_cookie(full);
 	if (!m)
 		return NULL;
-	size_t cap = text ? DETECT_TEXT_HEAD_BYTES : DETECT_HEAD_BYTES;
+	size_t cap = full ? DETECT_TEXT_HEAD_BYTES : DETECT_HEAD_BYTES;
 	if (len > cap)
 		len = cap;
 	const char *t = magic_buffer(m, buf, len);
-	if (!text && t && strcmp(t, "application/octet-stream") == 0) {
-		/* nothing matched: a second, short look tells text files apart */
-		magic_t mt = get_cookie(true);
-		const char *tt = mt ? magic_buffer(mt, buf, MIN(len, (size_t)DETECT_TEXT_HEAD_BYTES)) : NULL;
-		if (tt)
-			t = tt;
+	if (!full && t && strcmp(t, "application/octet-stream") == 0) {
+		if (mode == DETECT_PLAIN_BODY) {
+			/* no binary signature and text bytes: what the (five times
+			 * dearer) text tests would call text/plain */
+			if (text_bytes(buf, len))
+				t = "text/plain";
+		} else {
+			/* nothing matched: the text tests tell scripts and text apart */
+			magic_t mt = get_cookie(true);
+			const char *tt = mt ? magic_buffer(mt, buf, MIN(len, (size_t)DETECT_TEXT_HEAD_BYTES)) : NULL;
+			if (tt)
+				t = tt;
+		}
 	}
 	return t ? g_strdup(t) : NULL;
 }
@@ -59,16 +84,5 @@ bool detect_is_textual(const char *mime, const void *buf, size_t len)
 	    strcmp(mime, "application/x-empty") == 0 || strcmp(mime, "inode/x-empty") == 0 ||
 	    strcmp(mime, "application/json") == 0 || strcmp(mime, "application/xml") == 0)
 		return true;
-	if (strcmp(mime, "application/octet-stream") != 0)
-		return false;
-	const unsigned char *p = buf;
-	if (len > DETECT_HEAD_BYTES)
-		len = DETECT_HEAD_BYTES;
-	for (size_t i = 0; i < len; i++) {
-		unsigned c = p[i];
-		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' &&
-		    c != 0x1b && c != 0x0e && c != 0x0f)
-			return false;
-	}
-	return true;
+	return strcmp(mime, "application/octet-stream") == 0 && text_bytes(buf, len);
 }

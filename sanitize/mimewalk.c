@@ -389,7 +389,8 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		w->stop = true;
 	}
 	if (rc == 0)
-		p->detected_type = detect_mime_type(s.head->data, s.head->len, body);
+		p->detected_type = detect_mime_type(s.head->data, s.head->len,
+		                                    !body ? DETECT_FILE : is_plain ? DETECT_PLAIN_BODY : DETECT_FULL);
 
 	p->action = PART_REMOVED;
 	if (rc != 0) {
