@@ -221,8 +221,7 @@ static void append_raw(GString *s, const char *raw)
 }
 
 GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
-                         const mugai_result *r, GPtrArray *blocks,
-                         char **status, char **body_out)
+                         mugai_result *r, GPtrArray *blocks, char **body_out)
 {
 	unsigned nremoved = result_count_action(r, PART_REMOVED), nsuspect = 0;
 	for (guint i = 0; i < r->parts->len; i++)
@@ -231,7 +230,8 @@ GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
 	g_string_append_printf(st, "; removed=%u; suspect=%u", nremoved, nsuspect);
 	if (r->quarantine_id)
 		g_string_append_printf(st, "; id=%s", r->quarantine_id);
-	*status = g_string_free(st, FALSE);
+	g_free(r->status);
+	r->status = g_string_free(st, FALSE);
 
 	bool tag = cfg->subject_tag && *cfg->subject_tag && r->verdict != VERDICT_CLEAN;
 	char *etag = tag ? g_mime_utils_header_encode_text(NULL, cfg->subject_tag, "utf-8") : NULL;
@@ -250,18 +250,33 @@ GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
 		if (tag && g_ascii_strcasecmp(name, "subject") == 0 && !had_subject) {
 			had_subject = true;
 			g_string_append_printf(s, " %s", etag);
+			GString *v = g_string_new(etag);
+			g_string_append_c(v, ' ');
+			append_raw(v, raw ? raw : "");
+			while (v->len && (v->str[v->len - 1] == '\n'))
+				g_string_truncate(v, v->len - 1);
+			char *sp = v->str + strlen(etag) + 1;  /* the original's leading blanks */
+			size_t nsp = strspn(sp, " \t");
+			g_string_erase(v, (gssize)(sp - v->str), (gssize)nsp);
+			g_free(r->subject_out);
+			r->subject_out = g_string_free(v, FALSE);
 		}
 		append_raw(s, raw ? raw : "");
 	}
-	if (tag && !had_subject)
+	if (tag && !had_subject) {
 		g_string_append_printf(s, "Subject: %s\n", etag);
+		g_free(r->subject_out);
+		r->subject_out = g_strdup(etag);
+		r->subject_added = true;
+	}
 	g_free(etag);
 
 	char *body = build_body(cfg, r, blocks);
 	bool qp = cfg->transfer_encoding == MUGAI_CTE_QP;
 	g_string_append(s, "MIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n");
 	g_string_append_printf(s, "Content-Transfer-Encoding: %s\n", qp ? "quoted-printable" : "base64");
-	g_string_append_printf(s, "X-Mugai-Status: %s\n\n", *status);
+	g_string_append_printf(s, "X-Mugai-Status: %s\n\n", r->status);
+	r->body_offset = s->len;
 
 	GMimeEncoding enc;
 	g_mime_encoding_init_encode(&enc, qp ? GMIME_CONTENT_ENCODING_QUOTEDPRINTABLE : GMIME_CONTENT_ENCODING_BASE64);

@@ -208,18 +208,17 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 decide:
 	verdict_decide(r);
 	if (r->verdict <= VERDICT_SUSPECT && msg) {
-		char *status = NULL, *body = NULL;
+		char *body = NULL;
 		const char *why = NULL;
 		if (r->verdict != VERDICT_CLEAN)
 			r->quarantine_id = g_strdup(qid);
-		output = output_build(cfg, msg, r, w.blocks, &status, &body);
+		output = output_build(cfg, msg, r, w.blocks, &body);
 		if (output_check(output, body, &why) < 0) {
 			result_add_reason(r->reasons, "output-check-failed");
 			if (env->explain)
 				fprintf(env->explain, "output check failed: %s\n", why);
 			verdict_decide(r);
 		}
-		g_free(status);
 		g_free(body);
 	} else if (r->verdict == VERDICT_REJECTED && strcmp(r->verdict_reason, "limit:message-size") != 0) {
 		/* kept for the administrator: a rejected message is still evidence */

@@ -48,6 +48,13 @@ typedef struct mugai_result {
 	int64_t elapsed_ms;
 	GPtrArray *reasons;   /* char *: message-level reasons (parse warnings, limits) */
 	GPtrArray *parts;     /* mugai_part *, leaves in document order */
+
+	/* What the milter needs to turn the original into the output by edits:
+	 * set when an output was built. */
+	char *status;         /* X-Mugai-Status value */
+	char *subject_out;    /* new Subject value (tagged), LF-folded; NULL = unchanged */
+	bool subject_added;   /* the original had no Subject: add subject_out */
+	uint64_t body_offset; /* where the output's body starts */
 } mugai_result;
 
 mugai_result *result_new(void);

@@ -42,11 +42,10 @@ int walk_message(walk_ctx *w, GMimeMessage *msg);
 /* Decoded bytes of the part at PATH to OUT_FD: 0, 1 = no such part, -errno. */
 int walk_export_part(GMimeMessage *msg, const char *path, int out_fd);
 
-/* Build the sanitized message (LF line ends).  STATUS gets the
- * X-Mugai-Status value.  Never NULL. */
+/* Build the sanitized message (LF line ends); also sets res->status,
+ * subject_out, subject_added and body_offset.  Never NULL. */
 GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
-                         const mugai_result *res, GPtrArray *blocks,
-                         char **status, char **body_out);
+                         mugai_result *res, GPtrArray *blocks, char **body_out);
 
 /* Re-parse OUT: 0 if it is exactly one text/plain UTF-8 part whose text is
  * BODY, else -1 with *why set (static string). */
