@@ -220,6 +220,67 @@ static void append_raw(GString *s, const char *raw)
 		g_string_append_c(s, '\n');
 }
 
+/* Fold an RFC 2047 header value at its blanks so no line passes 76
+ * octets; continuation lines are LF + space (what libmilter expects too). */
+static char *fold_words(const char *v, size_t first)
+{
+	GString *o = g_string_new(NULL);
+	size_t col = first;
+	char **words = g_strsplit(v, " ", -1);
+	for (char **w = words; *w; w++) {
+		size_t n = strlen(*w);
+		if (w != words) {
+			if (col + 1 + n > 76) {
+				g_string_append(o, "\n ");
+				col = 1;
+			} else {
+				g_string_append_c(o, ' ');
+				col++;
+			}
+		}
+		g_string_append(o, *w);
+		col += n;
+	}
+	g_strfreev(words);
+	return g_string_free(o, FALSE);
+}
+
+/* The new Subject value, or NULL to keep the original's.  A Subject sent as
+ * raw 8-bit or ISO-2022-JP bytes (old Japanese mailers do) would reach LGWAN
+ * clients garbled: it is decoded like every other text and re-encoded as
+ * RFC 2047 UTF-8.  ETAG, when set, is put in front. */
+static char *subject_value(const char *raw, const char *etag)
+{
+	bool raw8 = false;
+	for (const unsigned char *p = (const unsigned char *)raw; *p; p++)
+		raw8 |= *p >= 0x80 || *p == 0x1b;
+	if (!raw8 && !etag)
+		return NULL;
+	GString *v = g_string_new(etag ? etag : "");
+	if (raw8) {
+		char *dec = charset_decode_header(raw, NULL);
+		char *enc = g_mime_utils_header_encode_text(NULL, g_strstrip(dec), "utf-8");
+		if (v->len && *enc)
+			g_string_append_c(v, ' ');
+		g_string_append(v, enc);
+		g_free(enc);
+		g_free(dec);
+	} else {
+		GString *t = g_string_new(NULL);
+		append_raw(t, raw);
+		while (t->len && t->str[t->len - 1] == '\n')
+			g_string_truncate(t, t->len - 1);
+		const char *start = t->str + strspn(t->str, " \t");
+		if (*start)
+			g_string_append_printf(v, " %s", start);
+		g_string_free(t, TRUE);
+		return g_string_free(v, FALSE);  /* the original's own folding is kept */
+	}
+	char *folded = fold_words(v->str, strlen("Subject: "));
+	g_string_free(v, TRUE);
+	return folded;
+}
+
 GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
                          mugai_result *r, GPtrArray *blocks, char **body_out)
 {
@@ -245,22 +306,18 @@ GByteArray *output_build(const mugai_config *cfg, GMimeMessage *msg,
 		const char *raw = g_mime_header_get_raw_value(h);
 		if (!name || dropped_header(name))
 			continue;
+		if (g_ascii_strcasecmp(name, "subject") == 0 && !had_subject) {
+			had_subject = true;
+			char *v = subject_value(raw ? raw : "", etag);
+			if (v) {
+				g_string_append_printf(s, "Subject: %s\n", v);
+				g_free(r->subject_out);
+				r->subject_out = v;
+				continue;
+			}
+		}
 		g_string_append(s, name);
 		g_string_append_c(s, ':');
-		if (tag && g_ascii_strcasecmp(name, "subject") == 0 && !had_subject) {
-			had_subject = true;
-			g_string_append_printf(s, " %s", etag);
-			GString *v = g_string_new(etag);
-			g_string_append_c(v, ' ');
-			append_raw(v, raw ? raw : "");
-			while (v->len && (v->str[v->len - 1] == '\n'))
-				g_string_truncate(v, v->len - 1);
-			char *sp = v->str + strlen(etag) + 1;  /* the original's leading blanks */
-			size_t nsp = strspn(sp, " \t");
-			g_string_erase(v, (gssize)(sp - v->str), (gssize)nsp);
-			g_free(r->subject_out);
-			r->subject_out = g_string_free(v, FALSE);
-		}
 		append_raw(s, raw ? raw : "");
 	}
 	if (tag && !had_subject) {
