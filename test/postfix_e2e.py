@@ -49,6 +49,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "postfix"))
 import pfinstance  # noqa: E402
+from milterproc import Milter  # noqa: E402
 from sink import Sink  # noqa: E402
 from tapcommon import BASECONF, SRC, Tap, audit_records, output_problems  # noqa: E402
 
@@ -168,92 +169,6 @@ def big_message():
             b"--b1\nContent-Type: application/octet-stream; name=\"blob.bin\"\n"
             b"Content-Disposition: attachment; filename=\"blob.bin\"\n"
             b"Content-Transfer-Encoding: base64\n\n" + b64 + b"--b1--\n")
-
-
-class Milter:
-    """mugai-milter in the foreground, in its own process group."""
-
-    def __init__(self, binary, conf, sock, logpath):
-        self.binary, self.conf, self.sock, self.logpath = binary, conf, sock, logpath
-        self.proc = None
-        self.tree = []
-
-    def start(self, timeout=20):
-        """Start and wait until the socket accepts connections (a stale
-        socket file left by a killed milter does not count)."""
-        log = open(self.logpath, "ab")
-        self.proc = subprocess.Popen([self.binary, "-c", self.conf, "-f"], stdin=subprocess.DEVNULL,
-                                     stdout=log, stderr=log, start_new_session=True)
-        log.close()
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            if self.proc.poll() is not None:
-                return False
-            if self.listening():
-                self.tree = pfinstance.process_tree([self.proc.pid])
-                return True
-            time.sleep(0.05)
-        return False
-
-    def listening(self):
-        import socket
-        try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-                s.settimeout(0.5)
-                s.connect(self.sock)
-                return True
-        except OSError:
-            return False
-
-    def alive(self):
-        return self.proc is not None and self.proc.poll() is None
-
-    def kill(self):
-        """SIGKILL: a crash, not a shutdown."""
-        if self.alive():
-            self.tree = pfinstance.process_tree([self.proc.pid])
-            self.proc.kill()
-            self.proc.wait(10)
-        self._kill_leftovers()
-
-    def stop(self, timeout=15):
-        if self.alive():
-            self.tree = pfinstance.process_tree([self.proc.pid])
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(10)
-        self._kill_leftovers()
-
-    def _kill_leftovers(self, grace=5):
-        """Workers of a dead milter that are still around (by PID, ours only)."""
-        end = time.monotonic() + grace
-        mine = [p for p in self.tree if self.proc and p != self.proc.pid]
-        while time.monotonic() < end and any(_alive(p) for p in mine):
-            time.sleep(0.05)
-        for p in mine:
-            if _alive(p):
-                try:
-                    os.kill(p, signal.SIGKILL)
-                except OSError:
-                    pass
-
-    def log_tail(self, n=15):
-        try:
-            with open(self.logpath, "rb") as f:
-                return "\n".join(f.read().decode("utf-8", "replace").splitlines()[-n:])
-        except OSError:
-            return ""
-
-
-def _alive(pid):
-    try:
-        with open("/proc/%d/stat" % pid) as f:
-            return f.read().split(") ")[1][0] != "Z"
-    except (OSError, IndexError):
-        return False
 
 
 def write_config(tmp, sock):
