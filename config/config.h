@@ -28,6 +28,10 @@ typedef struct mugai_config {
 	int64_t milter_timeout;     /* message_timeout: seconds per message in a worker */
 	int64_t milter_spool_memory;/* spool_memory: bytes kept in memory before a temp file */
 	char *milter_spool_dir;     /* spool_dir */
+	int64_t milter_drain_timeout; /* drain_timeout: seconds to finish in-flight messages on SIGTERM */
+	int64_t milter_worker_memory; /* worker_memory: RLIMIT_AS of a worker, bytes */
+	int64_t milter_worker_file_size; /* worker_file_size: RLIMIT_FSIZE of a worker, bytes */
+	int64_t milter_worker_files;  /* worker_files: RLIMIT_NOFILE of a worker */
 
 	/* [limits] */
 	int64_t max_message_size;   /* message_size: bytes; over it = rejected */

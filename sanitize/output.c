@@ -8,6 +8,7 @@
  * anything but the one part we built is a bug and the caller tempfails.
  */
 #include "sanitize/walk.h"
+#include "sanitize/pipeline.h"
 #include "sanitize/charset.h"
 #include "sanitize/verdict.h"
 #include <string.h>
@@ -197,12 +198,7 @@ static char *build_body(const mugai_config *cfg, const mugai_result *r, GPtrArra
 
 static bool dropped_header(const char *name)
 {
-	char *n = g_strstrip(g_strdup(name));
-	bool drop = g_ascii_strncasecmp(n, "content-", 8) == 0 ||
-	            g_ascii_strcasecmp(n, "mime-version") == 0 ||
-	            g_ascii_strcasecmp(n, "x-mugai-status") == 0;
-	g_free(n);
-	return drop;
+	return pipeline_header_replaced(name);
 }
 
 /* Append a raw header value with LF line ends and a final newline. */

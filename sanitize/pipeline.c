@@ -32,6 +32,18 @@ void pipeline_global_shutdown(void)
 	xmlCleanupParser();
 }
 
+bool pipeline_header_replaced(const char *name)
+{
+	size_t n = strlen(name), lead = strspn(name, " \t");
+	while (n > lead && (name[n - 1] == ' ' || name[n - 1] == '\t'))
+		n--;
+	name += lead;
+	n -= lead;
+	return (n >= 8 && g_ascii_strncasecmp(name, "content-", 8) == 0) ||
+	       (n == 12 && g_ascii_strncasecmp(name, "mime-version", 12) == 0) ||
+	       (n == 14 && g_ascii_strncasecmp(name, "x-mugai-status", 14) == 0);
+}
+
 static char *now_rfc3339(void)
 {
 	GDateTime *t = g_date_time_new_now_utc();

@@ -33,6 +33,11 @@ void pipeline_global_shutdown(void);
 enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
                           int fd, GByteArray **out, mugai_result **res);
 
+/* True for the top-level header names the output replaces with its own:
+ * Content-*, MIME-Version and X-Mugai-Status, ignoring case and blanks
+ * around the name.  The milter deletes exactly these from the original. */
+bool pipeline_header_replaced(const char *name);
+
 /* Decoded bytes of the part at PATH (as in the audit record) of the
  * message in FD, written to OUT_FD.  0 ok, 1 no such part, negative errno. */
 int pipeline_export_part(int fd, const char *path, int out_fd);

@@ -1,0 +1,144 @@
+/* spool.c - memory first, then an unlinked temp file.
+ *
+ * Owns the message buffer and the temp file descriptor; spool_free()
+ * releases both (the file has no name, so nothing is left on disk even
+ * after a crash).  Memory use per message is bounded by mem_limit: on the
+ * write that would pass it, the buffer is copied to a new O_TMPFILE file
+ * in the spool directory and freed.  The first error sticks and is
+ * reported by spool_error(); nothing is logged here.
+ */
+#include "milter/spool.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct spool {
+	uint64_t mem_limit;
+	char *dir;
+	GByteArray *mem;   /* NULL once spilled */
+	int fd;            /* -1 while in memory */
+	uint64_t size;
+	int error;
+};
+
+spool *spool_new(uint64_t mem_limit, const char *dir)
+{
+	spool *s = g_new0(spool, 1);
+	s->mem_limit = mem_limit;
+	s->dir = g_strdup(dir);
+	s->mem = g_byte_array_new();
+	s->fd = -1;
+	return s;
+}
+
+spool *spool_free(spool *s)
+{
+	if (!s)
+		return NULL;
+	if (s->mem)
+		g_byte_array_unref(s->mem);
+	if (s->fd >= 0)
+		close(s->fd);
+	g_free(s->dir);
+	g_free(s);
+	return NULL;
+}
+
+static int write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int spill(spool *s)
+{
+	int fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, s->mem->data, s->mem->len);
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	g_byte_array_unref(s->mem);
+	s->mem = NULL;
+	s->fd = fd;
+	return 0;
+}
+
+int spool_write(spool *s, const void *buf, size_t len)
+{
+	if (s->error)
+		return s->error;
+	int r = 0;
+	if (s->mem && s->size + len > s->mem_limit)
+		r = spill(s);
+	if (r == 0 && s->mem)
+		g_byte_array_append(s->mem, buf, (guint)len);
+	else if (r == 0)
+		r = write_all(s->fd, buf, len);
+	if (r < 0) {
+		s->error = r;
+		return r;
+	}
+	s->size += len;
+	return 0;
+}
+
+uint64_t spool_size(const spool *s)
+{
+	return s->size;
+}
+
+int spool_error(const spool *s)
+{
+	return s->error;
+}
+
+int spool_in_file(const spool *s)
+{
+	return s->fd >= 0;
+}
+
+int spool_export_fd(spool *s)
+{
+	if (s->error)
+		return s->error;
+	if (s->fd >= 0) {
+		/* Reopening through /proc gives a descriptor that cannot write;
+		 * fall back to a plain duplicate where /proc is not there. */
+		char path[64];
+		snprintf(path, sizeof path, "/proc/self/fd/%d", s->fd);
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
+		return fd < 0 ? -errno : fd;
+	}
+	int fd = memfd_create("mugai-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	if (fd < 0)
+		return -errno;
+	int r = write_all(fd, s->mem->data, s->mem->len);
+	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
+		r = -errno;
+	if (r < 0) {
+		close(fd);
+		return r;
+	}
+	return fd;
+}
