@@ -16,7 +16,8 @@ plus the milter-free release smtpd of packaging/postfix-master.cf.  Then:
     is in the quarantine (`mugai quarantine export` = the file as sent);
   * a message over [limits] message_size gets 5xx at the end of DATA;
   * faults: the milter killed in the middle of a message, the milter down,
-    the quarantine directory unusable: each gives the client 4xx and
+    the quarantine directory unusable, the quarantine's file system full (a
+    small tmpfs; skipped where mount is not allowed): each gives the client 4xx and
     delivers nothing; once the fault is gone the same message, sent again,
     arrives sanitized, and the milter that saw the quarantine fault is still
     the same process;
@@ -213,6 +214,7 @@ class E2E:
         self.pf = None
         self.sunk = set()          # sink messages already looked at
         self.released = set()      # queue IDs of released originals (not sanitized on purpose)
+        self.mounted = None        # the tmpfs of the disk-full test, while mounted
 
     # ---- helpers ----------------------------------------------------------
 
@@ -335,6 +337,7 @@ class E2E:
         self.size_limit()
         self.fault_milter_killed()
         self.fault_quarantine()
+        self.fault_disk_full()
         self.release()
         self.final_checks()
 
@@ -447,6 +450,48 @@ class E2E:
             if t.ok(qid in got, "quarantine fixed: delivered", "got %s" % list(got)):
                 self.check_sanitized("attachment after the quarantine fault", got[qid], src, qid)
 
+    def fault_disk_full(self):
+        """The quarantine's file system full: a small tmpfs mounted over the
+        quarantine directory and filled up, then space freed."""
+        t = self.t
+        src = os.path.join(GOLDEN, "bidi-filename.eml")
+        p = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k,mode=0700", "mugai-e2e", self.qdir],
+                           capture_output=True, timeout=30)
+        if p.returncode != 0:
+            t.ok(True, "quarantine file system full # SKIP cannot mount a tmpfs here: %s"
+                 % p.stderr.decode(errors="replace").strip())
+            return
+        self.mounted = self.qdir
+        fill = os.path.join(self.qdir, ".fill")
+        fd = os.open(fill, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while os.write(fd, b"\0" * 4096) > 0:
+                pass
+        except OSError:
+            pass            # ENOSPC: full
+        finally:
+            os.close(fd)
+        n0 = len(audit_records(self.audit))
+        code, text, out = swaks(self.pf.port, src)
+        t.ok(400 <= code < 500, "quarantine file system full: the client gets %d (%s)" % (code, text[:70]), out)
+        self.nothing_delivered("quarantine file system full")
+        recs = audit_records(self.audit)[n0:]
+        t.ok(any(r.get("verdict") == "tempfail" for r in recs), "file system full: tempfail in the audit log",
+             json.dumps(recs, ensure_ascii=False)[:500])
+        os.unlink(fill)
+        code, text, out = swaks(self.pf.port, src)
+        qid = queued_as(text)
+        if t.ok(code == 250 and qid, "space freed: sent again, accepted", out):
+            got = self.new_sink_messages(20, 1)
+            if t.ok(qid in got, "space freed: delivered", "got %s" % list(got)):
+                self.check_sanitized("bidi-filename after the full disk", got[qid], src, qid)
+        self.unmount()
+
+    def unmount(self):
+        if self.mounted:
+            subprocess.run(["umount", "-l", self.mounted], capture_output=True, timeout=30)
+            self.mounted = None
+
     def release(self):
         """The release path of packaging/postfix-master.cf: no milter, original delivered."""
         t = self.t
@@ -492,6 +537,7 @@ class E2E:
         t.ok(self.milter.alive(), "mugai-milter still running at the end", self.milter.log_tail())
 
     def cleanup(self, keep):
+        self.unmount()
         if self.pf:
             self.pf.stop()
         self.milter.stop()
