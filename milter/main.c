@@ -288,6 +288,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "mugai-milter: daemon: %s\n", strerror(errno));
 		return 1;
 	}
+	int spool_probe = open(cfg->milter_spool_dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	if (spool_probe < 0)
+		syslog(LOG_WARNING, "[milter] spool_dir %s: %s: messages over spool_memory will get a temporary failure",
+		       cfg->milter_spool_dir, strerror(errno));
+	else
+		close(spool_probe);
 	int64_t drain = cfg->milter_drain_timeout;
 	char *sock_path = strncmp(cfg->milter_socket, "unix:", 5) == 0 ? g_strdup(cfg->milter_socket + 5) : NULL;
 	snapshot_install(snap);   /* the installation holds our reference now */

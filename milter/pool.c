@@ -387,6 +387,7 @@ static void log_end(pid_t pid, int status)
 
 void pool_reap(pool *p)
 {
+	GPtrArray *lost = g_ptr_array_new();   /* idle workers that died: replaced below */
 	pthread_mutex_lock(&p->lock);
 	for (unsigned i = 0; i < p->size; i++) {
 		struct slot *s = &p->slots[i];
@@ -395,10 +396,9 @@ void pool_reap(pool *p)
 			continue;
 		log_end(s->pid, status);
 		s->pid = 0;
-		if (s->state == SLOT_IDLE) {   /* busy ones are handled by their job's thread */
-			bury(p, s, false);
-			s->state = SLOT_DEAD;
-			pthread_cond_broadcast(&p->changed);
+		if (s->state == SLOT_IDLE && !p->stopping) {   /* busy ones: their job's thread */
+			s->state = SLOT_BUSY;
+			g_ptr_array_add(lost, s);
 		}
 	}
 	for (guint i = 0; i < p->graves->len;) {
@@ -411,6 +411,9 @@ void pool_reap(pool *p)
 			i++;
 	}
 	pthread_mutex_unlock(&p->lock);
+	for (guint i = 0; i < lost->len; i++)
+		release(p, g_ptr_array_index(lost, i), false);
+	g_ptr_array_free(lost, TRUE);
 }
 
 void pool_stop(pool *p)

@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
@@ -162,6 +163,22 @@ void worker_output_headers(const uint8_t *out, size_t body_offset,
 	}
 }
 
+/* Close every descriptor the exec brought along but stdio and SOCK (the
+ * configuration's is read by now), and put SOCK at 3, under any
+ * RLIMIT_NOFILE.  Returns the new socket number. */
+static int keep_only(int sock)
+{
+	closelog();   /* its socket, if open, goes too; the caller opens the log again */
+	if (sock > 3)
+		close_range(3, (unsigned)sock - 1, 0);
+	close_range((unsigned)sock + 1, ~0u, 0);
+	if (sock != 3 && dup2(sock, 3) == 3) {
+		close(sock);
+		sock = 3;
+	}
+	return sock;
+}
+
 /* The output as a sealed memfd: the milter reads it, nobody can change it. */
 static int output_fd(const GByteArray *out)
 {
@@ -254,6 +271,7 @@ static int run_job(const mugai_config *cfg, int sock, job *j, int msg_fd)
 
 int worker_main(int sock, const char *config_path, bool log_stderr)
 {
+	prctl(PR_SET_NAME, "mugai-worker");   /* ps, top and perf say which process is which */
 	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a write past RLIMIT_FSIZE fails with EFBIG: a reason, not a death */
@@ -268,6 +286,8 @@ int worker_main(int sock, const char *config_path, bool log_stderr)
 		return 2;
 	}
 	cfg->audit_syslog = false;   /* the milter logs the one line per message */
+	sock = keep_only(sock);
+	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
 	pipeline_global_init();
 	/* load libmagic's database now, not on the first message's clock */
 	g_free(detect_mime_type("mugai", 5, DETECT_FULL));

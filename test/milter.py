@@ -113,6 +113,17 @@ class Milter:
     def worker_pids(self):
         return [int(p) for p in re.findall(r"worker (\d+) started", self.log())]
 
+    def children(self):
+        """The live worker processes (children of any of the milter's threads)."""
+        pids = set()
+        for tid in os.listdir("/proc/%d/task" % self.proc.pid):
+            try:
+                with open("/proc/%d/task/%s/children" % (self.proc.pid, tid)) as f:
+                    pids.update(int(p) for p in f.read().split())
+            except OSError:
+                pass
+        return sorted(pids)
+
     def stop(self):
         self.proc.send_signal(signal.SIGTERM)
         try:
@@ -283,6 +294,28 @@ def main():
             t.ok(record(m, qid).get("verdict") == "tempfail", "worker %s: audited as tempfail" % fault)
             deliver(t, mugai, m, tmp, attachment, qid + "N", "sanitized", "Content-Type", "after the %s: the next message is sanitized" % fault)
 
+        # every worker killed while one is in the middle of a message
+        m.arm("hang")
+        args = ["miltertest", "-s", os.path.join(HERE, "refuse.lua"), "-D", "sock=unix:" + m.sock, "-D", "srcdir=" + SRC,
+                "-D", "eml=" + attachment, "-D", "qid=FKILL1", "-D", "code=451", "-D", "dsn=4.7.0", "-D", "text=" + TEXT["internal"]]
+        client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.path.exists(m.fault):
+            time.sleep(0.02)   # a worker took the job
+        victims = m.children()
+        started = len(m.worker_pids())
+        for pid in victims:
+            os.kill(pid, signal.SIGKILL)
+        out = client.communicate(timeout=60)[0].decode(errors="replace")
+        t.ok(client.returncode == 0 and len(victims) == 2, "workers killed mid-message: 451 4.7.0", out + m.log()[-1500:])
+        one_line(t, m, "FKILL1", r"verdict=tempfail reason=internal:worker-crashed ", "workers killed: logged as crashed")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(m.worker_pids()) < started + 2:
+            time.sleep(0.05)
+        t.ok(len(m.worker_pids()) == started + 2 and not set(victims) & set(m.children()),
+             "workers killed: busy and idle ones replaced", m.log()[-1500:])
+        deliver(t, mugai, m, tmp, attachment, "FKILL2", "sanitized", "Content-Type", "after the kill: the next message is sanitized")
+
         qid = "AQUARANT1"
         aside = m.qdir + ".aside"
         os.rename(m.qdir, aside)
@@ -302,8 +335,13 @@ def main():
 
         # reload: new connections get the new configuration, a broken file is refused
         m.write_conf("subject_tag = [外部]")
+        before = len(m.worker_pids())
         m.proc.send_signal(signal.SIGUSR1)
         t.ok(m.wait_log("(generation 2)"), "SIGUSR1: configuration reloaded")
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and len(m.worker_pids()) < before + 2:
+            time.sleep(0.05)
+        t.ok(len(m.worker_pids()) == before + 2, "SIGUSR1: both idle workers replaced")
         deliver(t, mugai, m, tmp, attachment, "BRELOAD1", "sanitized", "Content-Type", "after reload: Subject tagged")
         with open(m.conf, "a") as f:
             f.write("[limits]\nparts = lots\n")
@@ -327,7 +365,22 @@ def main():
         t.ok(secs < 20, "worker hangs: answered within the deadline (%.1f s)" % secs)
         one_line(t, h, "CHANG1", r"verdict=tempfail reason=internal:worker-timeout ", "worker hangs: logged as timeout")
         deliver(t, mugai, h, tmp, clean, "CHANG2", "clean", "Content-Type", "after the hang: the next message goes through")
-        t.ok(h.stop() == 0, "hang instance stops cleanly")
+
+        # SIGTERM while a message is at end of data: it still gets its answer
+        h.arm("hang")
+        args = ["miltertest", "-s", os.path.join(HERE, "refuse.lua"), "-D", "sock=unix:" + h.sock, "-D", "srcdir=" + SRC,
+                "-D", "eml=" + attachment, "-D", "qid=CHANG3", "-D", "code=451", "-D", "dsn=4.7.0", "-D", "text=" + TEXT["internal"]]
+        client = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and os.path.exists(h.fault):
+            time.sleep(0.02)   # a worker took the job
+        t0 = time.monotonic()
+        rc = h.stop()
+        secs = time.monotonic() - t0
+        out = client.communicate(timeout=60)[0].decode(errors="replace")
+        t.ok(client.returncode == 0, "SIGTERM during a message: the message still gets its 451", out + h.log()[-1500:])
+        t.ok(rc == 0 and secs < 15, "SIGTERM during a message: exit 0 once it is answered (%.1f s)" % secs)
+        one_line(t, h, "CHANG3", r"verdict=tempfail reason=internal:worker-timeout ", "SIGTERM during a message: logged")
     return t.done()
 
 

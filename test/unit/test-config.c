@@ -29,8 +29,8 @@ static const struct tcase {
 } cases[] = {
 	/* defaults and layout */
 	{ "empty file", "", true,
-	  "socket = unix:/var/spool/postfix/mugai/mugai.sock\nworkers = 2\nlinks = defang\nsyslog = yes" },
-	{ "comments and bare sections", "# c\n; c\n[milter]\n\n[audit]\n", true, "workers = 2" },
+	  "socket = unix:/var/spool/postfix/mugai/mugai.sock\nworkers = 4\nlinks = defang\nsyslog = yes" },
+	{ "comments and bare sections", "# c\n; c\n[milter]\n\n[audit]\n", true, "workers = 4" },
 	{ "section given twice", "[milter]\nworkers = 3\n[limits]\nparts = 9\n[milter]\ngroup = mail\n", true,
 	  "workers = 3\nparts = 9\ngroup = mail" },
 	{ "indented keys are keys, not continuations", "[milter]\n  workers = 3\n\tgroup = mail\n", true,
@@ -269,7 +269,7 @@ static void test_defaults(void)
 	TAP_STREQ(d->milter_socket, "unix:/var/spool/postfix/mugai/mugai.sock", "default socket");
 	TAP_STREQ(d->milter_user, "mugai", "default user");
 	TAP_STREQ(d->milter_group, "postfix", "default group");
-	TAP_OK(d->milter_workers == 2, "default workers");
+	TAP_OK(d->milter_workers == 4, "default workers");
 	TAP_OK(d->milter_timeout == 240, "default message_timeout");
 	TAP_OK(d->milter_spool_memory == 1 << 20, "default spool_memory");
 	TAP_STREQ(d->milter_spool_dir, "/var/spool/mugai", "default spool_dir");
