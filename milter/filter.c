@@ -370,7 +370,7 @@ static void audit_milter_failure(const mugai_config *cfg, const conn_ctx *c, con
 	char *json = audit_record_json(r);
 	int e = audit_append(cfg->audit_log, json);
 	if (e < 0)
-		syslog(LOG_ERR, "%s: mugai: audit log %s: %s", qid ? qid : "NOQUEUE", cfg->audit_log, strerror(-e));
+		syslog(LOG_ERR, "[audit] log %s: %s", cfg->audit_log, strerror(-e));
 	g_free(json);
 	result_free(r);
 }
@@ -396,7 +396,8 @@ static sfsistat on_eom(SMFICTX *ctx)
 		reason = "internal:no-message";
 	} else if (spool_error(m->spool) || (msg_fd = spool_export_fd(m->spool)) < 0) {
 		int e = spool_error(m->spool) ? spool_error(m->spool) : msg_fd;
-		syslog(LOG_ERR, "%s: mugai: spool in %s: %s", qid ? qid : "NOQUEUE", cfg->milter_spool_dir, strerror(-e));
+		/* the message's own line follows; this one is about the spool */
+		syslog(LOG_ERR, "[milter] spool_dir %s: %s", cfg->milter_spool_dir, strerror(-e));
 		reason = "internal:spool";
 	} else {
 		job *j = job_new();

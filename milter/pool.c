@@ -318,14 +318,16 @@ int pool_run(pool *p, const job *j, int msg_fd, int64_t deadline,
 			return -EAGAIN;
 		if (!idle_worker_spoke(s))
 			break;
-		syslog(LOG_WARNING, "worker %ld: exited or wrote while idle; replaced", (long)s->pid);
+		syslog(LOG_WARNING, "worker in slot %ld exited or wrote while idle; replaced", (long)(s - p->slots));
 		release(p, s, false);
 		if (attempt == 1) {
 			*reason = "internal:worker-crashed";
 			return -EIO;
 		}
 	}
-	pid_t pid = s->pid;
+	pthread_mutex_lock(&p->lock);
+	pid_t pid = s->pid;   /* for the log lines; the reaper may clear s->pid */
+	pthread_mutex_unlock(&p->lock);
 
 	GByteArray *frame = job_encode(j);
 	int r = frame_send(s->sock, frame, msg_fd);
