@@ -185,6 +185,8 @@ struct sigctx {
 	pool *workers;
 };
 
+/* SIGUSR1.  The audit log needs no reopening after logrotate: every record
+ * is appended through a fresh open(2). */
 static void reload(const struct sigctx *sc)
 {
 	char err[1024];
@@ -244,6 +246,9 @@ int main(int argc, char **argv)
 		return worker_main(a.worker_fd, a.config, a.foreground);
 	}
 
+	/* daemon() moves to "/": a relative -c must still name the file at reload */
+	g_autofree char *config_abs = a.config ? g_canonicalize_filename(a.config, NULL) : NULL;
+	a.config = config_abs;
 	char err[1024];
 	snapshot *snap = NULL;
 	if (snapshot_load(a.config, &snap, err, sizeof err) < 0) {
