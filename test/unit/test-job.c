@@ -4,6 +4,7 @@
 #include "tap.h"
 #include "milter/job.h"
 #include "milter/worker.h"
+#include "sanitize/pipeline.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <sys/socket.h>
@@ -382,8 +383,26 @@ static void test_output_headers(void)
 	}
 }
 
+/* ---- which headers the output replaces (the milter deletes these) ---- */
+
+static const struct { const char *name; bool replaced; } names[] = {
+	{ "Content-Type", true }, { "content-transfer-encoding", true }, { "CONTENT-DISPOSITION", true },
+	{ "Content-", true }, { "MIME-Version", true }, { "mime-version", true }, { "X-Mugai-Status", true },
+	{ "x-mugai-status", true }, { "Content-Type ", true }, { " MIME-Version", true },
+	{ "Subject", false }, { "Content", false }, { "X-Mugai-Status-Old", false }, { "MIME-Versions", false },
+	{ "X-Content-Type", false }, { "Received", false }, { "", false },
+};
+
+static void test_replaced_names(void)
+{
+	for (size_t i = 0; i < G_N_ELEMENTS(names); i++)
+		TAP_OK(pipeline_header_replaced(names[i].name) == names[i].replaced, "'%s' %s", names[i].name,
+		       names[i].replaced ? "is replaced" : "is kept");
+}
+
 int main(void)
 {
+	test_replaced_names();
 	test_jobs();
 	test_replies();
 	test_values();
