@@ -11,18 +11,18 @@ failed=0
 run_suite() {  # $1 build dir, rest: meson setup options
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" -Dwerror=true "$@" >"$dir.setup.log" 2>&1 || { cat "$dir.setup.log"; failed=$((failed + 1)); return; }
+		meson setup "$dir" -Dwerror=true "$@" >"$dir-setup.log" 2>&1 || { cat "$dir-setup.log"; failed=$((failed + 1)); return; }
 	fi
-	if ! ninja -C "$dir" >"$dir.build.log" 2>&1; then
-		cat "$dir.build.log"
+	if ! ninja -C "$dir" >"$dir-build.log" 2>&1; then
+		cat "$dir-build.log"
 		failed=$((failed + 1))
 		return
 	fi
-	meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$dir.test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Skipped|Timeout|Expected Fail|Unexpected Pass):' 
+	meson test -C "$dir" --print-errorlogs --num-processes 2 2>&1 | tee "$dir-test.log" | grep -E '^ *[0-9]+/[0-9]+ |^(Ok|Fail|Skipped|Timeout|Expected Fail|Unexpected Pass):' 
 	local ok fail to
-	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -1)
-	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -1)
-	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir.test.log" | tail -1)
+	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
+	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
+	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
 	passed=$((passed + ${ok:-0}))
 	failed=$((failed + ${fail:-0} + ${to:-0}))
 	[ -n "$ok" ] || failed=$((failed + 1))
