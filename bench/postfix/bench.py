@@ -4,7 +4,8 @@ per 1,000 messages at concurrency 1, 4 and 16, in one run.  A benchmark, not
 a test.  Root only; everything on 127.0.0.1.
 
     bench/postfix/bench.py [--root /var/tmp/mugai-bench] [--conc 1,4,16]
-        [--count 200] [--rounds 1] [--inet] [--workers 2] [--max-seconds 300]
+        [--corpus-size 200] [--count N] [--rounds 1] [--inet] [--no-milter]
+        [--workers 2] [--max-seconds 300] [--quiet-wait 60] [--milter PATH]
 
 What runs (state under ROOT, outside the repository):
   * the corpus: bench/postfix/gen_corpus.py, 200 messages averaging ~420 KB,
@@ -18,7 +19,8 @@ For each round, for each concurrency, each configuration in turn ("none",
 "mugai", ["mugai-inet"]): smtpd_milters is set and Postfix reloaded, a
 warm-up of max(10, 2C) messages is sent and drained (not measured), then
 COUNT messages, corpus order, one per SMTP connection, over C parallel
-sessions.  The clock runs from the first connect until Postfix has delivered
+sessions (after waiting, up to --quiet-wait seconds, for a machine at most
+15 % busy: other tenants make the figures noisy; "other %" shows them).  The clock runs from the first connect until Postfix has delivered
 the last accepted message to the sink (its log shows one "removed" per
 message and the queue is empty).
 
@@ -29,9 +31,12 @@ Reported per run (a JSON line appended to ROOT/results.jsonl, and a table):
                         and all its children, those reaped included) and of
                         the milter with its workers, from /proc/PID/stat
                         before and after, divided by accepted messages
+  whole machine /1k     all busy CPU of the machine (/proc/stat) per 1,000
+                        messages: the above plus client, sink and kernel work
   other %               busy CPU of the machine not charged to those trees,
                         the sink or this client, as a share of all cores:
                         other tenants and kernel work (noise indicator)
+With --rounds R the table shows the median of the R runs of each cell.
 Then, per concurrency, the ratio mugai / none of messages/s and of CPU.
 For mugai runs it also checks that one audit line was written per message
 and that every changed message has its original in the quarantine.
@@ -241,7 +246,7 @@ class Bench:
         for d in (self.run_dir, self.qdir, os.path.join(self.root, "spool")):
             os.makedirs(d, exist_ok=True)
         os.chmod(self.run_dir, 0o755)
-        self.corpus = ensure_corpus(os.path.join(self.root, "corpus"), a.count)
+        self.corpus = ensure_corpus(os.path.join(self.root, "corpus"), a.corpus_size)
         sink_port = pfinstance.free_port()
         self.sink = subprocess.Popen(["/usr/sbin/smtp-sink", "-u", "nobody", "-4",
                                       "127.0.0.1:%d" % sink_port, "256"],
@@ -296,6 +301,20 @@ class Bench:
         for f in os.listdir(self.qdir):
             os.unlink(os.path.join(self.qdir, f))
 
+    def wait_quiet(self):
+        """Wait (up to --quiet-wait s) until the machine is idle: at most 15 %
+        of all cores busy over one second.  Returns the last busy share."""
+        end = time.monotonic() + self.a.quiet_wait
+        while True:
+            b0 = machine_cpu()
+            time.sleep(1.0)
+            b1 = machine_cpu()
+            tot = (b1[0] - b0[0]) + (b1[1] - b0[1])
+            busy = (b1[0] - b0[0]) / tot if tot > 0 else 0.0
+            if busy <= 0.15 or time.monotonic() >= end:
+                return busy
+            time.sleep(2.0)
+
     def one_run(self, label, conc):
         a = self.a
         milter, spec = self.milters.get(label, (None, ""))
@@ -307,6 +326,7 @@ class Bench:
         wait_drained(self.pf, tail, sum(1 for r in warm if r[0]), time.monotonic() + 120)
         self.empty_quarantine()
         n_audit0 = _lines(self.audit)
+        pre_busy = self.wait_quiet()
 
         pf_pid = self.pf.master_pid()
         ml_pids = [milter.proc.pid] if milter else []
@@ -343,8 +363,10 @@ class Bench:
             "cpu_sink_s": round(cpu_sink, 2), "cpu_client_s": round(cpu_client, 2),
             "postfix_per_1000": round(cpu_pf / n * 1000, 2) if n else None,
             "milter_per_1000": round(cpu_ml / n * 1000, 2) if n else None,
+            "machine_per_1000": round(busy / n * 1000, 2) if n else None,
             "other_pct": round(100 * (busy - cpu_pf - cpu_ml - cpu_sink - cpu_client) / total, 1) if total else None,
             "workers": a.workers if milter else 0,
+            "pre_run_busy": round(pre_busy, 3),
         }
         if milter:
             recs = _records(self.audit)[n_audit0:]
@@ -408,8 +430,9 @@ def summary(results, configs, concs):
         return statistics.median(v) if v else None
 
     print()
-    print("%-11s %4s %9s %7s %9s %14s %13s %13s" % ("config", "conc", "msgs/s", "MB/s", "p50 ms",
-                                                   "postfix CPU/1k", "milter CPU/1k", "total CPU/1k"))
+    print("%-11s %4s %8s %6s %7s %7s %15s %14s %15s %16s" % (
+        "config", "conc", "msgs/s", "MB/s", "p50 ms", "p95 ms", "postfix CPU/1k", "milter CPU/1k",
+        "pf+milter /1k", "whole machine/1k"))
     for c in concs:
         for label in configs:
             m = med(label, c, "msgs_s")
@@ -417,8 +440,9 @@ def summary(results, configs, concs):
                 print("%-11s %4d   (no complete run)" % (label, c))
                 continue
             pf, ml = med(label, c, "postfix_per_1000"), med(label, c, "milter_per_1000")
-            print("%-11s %4d %9.1f %7.1f %9.0f %13.1fs %12.1fs %12.1fs" % (
-                label, c, m, med(label, c, "mb_s"), med(label, c, "lat_p50_ms"), pf, ml, pf + ml))
+            print("%-11s %4d %8.1f %6.1f %7.0f %7.0f %14.1fs %13.1fs %14.1fs %15.1fs" % (
+                label, c, m, med(label, c, "mb_s"), med(label, c, "lat_p50_ms"), med(label, c, "lat_p95_ms"),
+                pf, ml, pf + ml, med(label, c, "machine_per_1000")))
     print()
     for label in configs:
         if label == "none":
@@ -428,8 +452,8 @@ def summary(results, configs, concs):
             ca = (med(label, c, "postfix_per_1000") or 0) + (med(label, c, "milter_per_1000") or 0)
             cb = med("none", c, "postfix_per_1000")
             if a and b and cb:
-                print("%s / none at concurrency %2d: %.2fx the messages/s, %.1fx the CPU per message" % (
-                    label, c, a / b, ca / cb))
+                print("%s / none at concurrency %2d: %.2fx the messages/s, %.1fx the CPU per message"
+                      " (Postfix + milter)" % (label, c, a / b, ca / cb))
 
 
 def main():
@@ -437,14 +461,18 @@ def main():
     ap.add_argument("--root", default="/var/tmp/mugai-bench")
     ap.add_argument("--milter", default=os.path.join(SRC, "build", "milter", "mugai-milter"))
     ap.add_argument("--conc", default="1,4,16")
-    ap.add_argument("--count", type=int, default=200, help="messages per run (= corpus size)")
+    ap.add_argument("--corpus-size", type=int, default=200, help="messages in the generated corpus")
+    ap.add_argument("--count", type=int, default=0, help="messages per run, the corpus in a loop (default: its size)")
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--inet", action="store_true", help="also measure the milter over inet:PORT@127.0.0.1")
     ap.add_argument("--no-milter", action="store_true", help="only Postfix alone")
     ap.add_argument("--workers", type=int, default=2, help="[milter] workers")
     ap.add_argument("--max-seconds", type=float, default=300, help="bound on one run (send + drain)")
+    ap.add_argument("--quiet-wait", type=float, default=60,
+                    help="before each run wait up to this long for an idle machine (0 = do not wait)")
     a = ap.parse_args()
     a.conc = [int(x) for x in a.conc.split(",")]
+    a.count = a.count or a.corpus_size
     a.configs = ["none"] + ([] if a.no_milter else ["mugai"] + (["mugai-inet"] if a.inet else []))
     why = pfinstance.available()
     if why:
