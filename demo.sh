@@ -183,7 +183,7 @@ spool_dir = $OUT/spool"
 	hr
 	echo "== Postfix's log for the first message ($RUN/postfix/maillog):"
 	qid=$(sed -n 's/.* with ESMTP id \([0-9A-Za-z]*\).*/\1/p' "$OUT/sink/000001.eml" 2>/dev/null | head -1)
-	[ -n "$qid" ] && grep -F "$qid" "$RUN/postfix/maillog" | sed 's/^[A-Z][a-z][a-z] [ 0-9]* [0-9:]* [^ ]* //'  || true
+	[ -n "$qid" ] && grep -F "$qid" "$RUN/postfix/maillog" | sed 's/^[A-Z][a-z][a-z] [ 0-9]* [0-9:]* [^ ]* //' || true
 	echo "== and mugai-milter's ($OUT/milter.log; syslog, mail facility, in production):"
 	[ -n "$qid" ] && grep -F "$qid" "$OUT/milter.log" || true
 	hr
