@@ -5,7 +5,7 @@ a test.  Root only; everything on 127.0.0.1.
 
     bench/postfix/bench.py [--root /var/tmp/mugai-bench] [--conc 1,4,16]
         [--corpus-size 200] [--count N] [--rounds 1] [--inet] [--no-milter]
-        [--workers 2] [--max-seconds 300] [--quiet-wait 60] [--milter PATH]
+        [--workers N] [--max-seconds 300] [--quiet-wait 60] [--milter PATH]
 
 What runs (state under ROOT, outside the repository):
   * the corpus: bench/postfix/gen_corpus.py, 200 messages averaging ~420 KB,
@@ -14,7 +14,7 @@ What runs (state under ROOT, outside the repository):
   * a private Postfix instance (test/postfix/pfinstance.py) relaying to it;
     its queue and mugai's quarantine are on the same file system (ROOT);
   * mugai-milter on a unix socket (and with --inet a second one on
-    inet:PORT@127.0.0.1), [milter] workers = --workers.
+    inet:PORT@127.0.0.1), [milter] workers = --workers (else mugai's default).
 For each round, for each concurrency, each configuration in turn ("none",
 "mugai", ["mugai-inet"]): smtpd_milters is set and Postfix reloaded, a
 warm-up of max(10, 2C) messages is sent and drained (not measured), then
@@ -276,9 +276,10 @@ class Bench:
     def start_milter(self, label, spec, sock, pf_spec):
         conf = os.path.join(self.run_dir, label + ".conf")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write("[milter]\nsocket = %s\nuser = \"\"\ngroup = postfix\nworkers = %d\n"
+            f.write("[milter]\nsocket = %s\nuser = \"\"\ngroup = postfix\n%s"
                     "spool_dir = %s\n[quarantine]\ndir = %s\n[audit]\nlog = %s\n"
-                    % (spec, self.a.workers, os.path.join(self.root, "spool"), self.qdir, self.audit))
+                    % (spec, "workers = %d\n" % self.a.workers if self.a.workers else "",
+                       os.path.join(self.root, "spool"), self.qdir, self.audit))
         m = Milter(self.a.milter, conf, sock, os.path.join(self.root, label + ".log"))
         if not m.start():
             raise RuntimeError("%s did not start:\n%s" % (label, m.log_tail()))
@@ -365,7 +366,7 @@ class Bench:
             "milter_per_1000": round(cpu_ml / n * 1000, 2) if n else None,
             "machine_per_1000": round(busy / n * 1000, 2) if n else None,
             "other_pct": round(100 * (busy - cpu_pf - cpu_ml - cpu_sink - cpu_client) / total, 1) if total else None,
-            "workers": a.workers if milter else 0,
+            "workers": (a.workers or "default") if milter else 0,
             "pre_run_busy": round(pre_busy, 3),
         }
         if milter:
@@ -466,7 +467,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     ap.add_argument("--inet", action="store_true", help="also measure the milter over inet:PORT@127.0.0.1")
     ap.add_argument("--no-milter", action="store_true", help="only Postfix alone")
-    ap.add_argument("--workers", type=int, default=2, help="[milter] workers")
+    ap.add_argument("--workers", type=int, default=0, help="[milter] workers (default: mugai's default)")
     ap.add_argument("--max-seconds", type=float, default=300, help="bound on one run (send + drain)")
     ap.add_argument("--quiet-wait", type=float, default=60,
                     help="before each run wait up to this long for an idle machine (0 = do not wait)")
