@@ -128,8 +128,21 @@ static void add_addresses(GPtrArray *to, InternetAddressList *list, bool first_o
 
 static void describe_message(mugai_result *r, const pipeline_env *env, GMimeMessage *msg)
 {
-	const char *mid = g_mime_message_get_message_id(msg);
-	r->message_id = mid ? g_strdup(mid) : NULL;
+	/* the raw value: GMime would decode encoded words in it, and a
+	 * Message-ID is an identifier, not text */
+	GMimeHeader *h = g_mime_header_list_get_header(g_mime_object_get_header_list(GMIME_OBJECT(msg)), "Message-ID");
+	const char *raw = h ? g_mime_header_get_raw_value(h) : NULL;
+	if (raw) {
+		char *v = g_strstrip(g_strdup(raw));
+		size_t n = strlen(v);
+		if (n >= 2 && v[0] == '<' && v[n - 1] == '>') {
+			memmove(v, v + 1, n - 2);
+			v[n - 2] = '\0';
+		}
+		char *pv = charset_printable(v);  /* no controls in the audit's identifier */
+		r->message_id = *pv ? pv : (g_free(pv), NULL);
+		g_free(v);
+	}
 	r->subject = decoded_header(msg, "Subject");
 	r->header_from = decoded_header(msg, "From");
 	if (!env->env_from) {
