@@ -125,6 +125,15 @@ static const struct key keys[] = {
 	STR("sanitize", "notice_contact_en", "your system administrator", NULL, notice_contact_en,
 	    "Whom to ask for a release, in the English notice"),
 
+	NUM("detect", "archive_depth", T_INT, "3", 1, 20, archive_depth,
+	    "Archives opened inside archives (1 = only the attachment itself); deeper is archive-bomb"),
+	NUM("detect", "archive_entries", T_INT, "1000", 1, 1000000, archive_entries,
+	    "Archive entries looked at, all levels together; more is archive-bomb"),
+	NUM("detect", "archive_expanded", T_SIZE, "500M", KiB, 64 * GiB, archive_expanded,
+	    "Bytes expanded from archives, all levels together; more is archive-bomb"),
+	NUM("detect", "archive_ratio", T_INT, "100", 2, 100000, archive_ratio,
+	    "Expanded size / compressed size of one archive; more is archive-bomb"),
+
 	PATH("quarantine", "dir", "/var/lib/mugai/quarantine", quarantine_dir,
 	     "Directory holding quarantined originals"),
 	NUM("quarantine", "retention_days", T_INT, "90", 1, 3650, quarantine_retention_days,

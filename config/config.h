@@ -49,6 +49,12 @@ typedef struct mugai_config {
 	char *notice_contact;       /* notice_contact: who to ask for release (Japanese) */
 	char *notice_contact_en;    /* notice_contact_en: same, in English */
 
+	/* [detect] */
+	int64_t archive_depth;      /* archive_depth: archives opened inside archives */
+	int64_t archive_entries;    /* archive_entries: entries looked at, all levels */
+	int64_t archive_expanded;   /* archive_expanded: bytes expanded, all levels */
+	int64_t archive_ratio;      /* archive_ratio: expanded / compressed per archive */
+
 	/* [quarantine] */
 	char *quarantine_dir;       /* dir */
 	int64_t quarantine_retention_days; /* retention_days */

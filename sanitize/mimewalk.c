@@ -14,6 +14,8 @@
 #include "sanitize/decode.h"
 #include "sanitize/detect.h"
 #include "sanitize/html2text.h"
+#include "sanitize/inspect.h"
+#include <fcntl.h>
 #include <errno.h>
 #include <openssl/evp.h>
 #include <string.h>
@@ -198,6 +200,8 @@ typedef struct sink {
 	GByteArray *text;     /* whole content while <= limit, for bodies */
 	uint64_t text_limit;
 	bool text_overflow;
+	int spill;            /* files: every byte, for the detectors; -1 = none */
+	int spill_error;
 } sink;
 
 static void sink_put(sink *s, const char *buf, size_t n)
@@ -216,6 +220,22 @@ static void sink_put(sink *s, const char *buf, size_t n)
 		else
 			g_byte_array_append(s->text, (const guint8 *)buf, n);
 	}
+	for (size_t off = 0; s->spill >= 0 && !s->spill_error && off < n;) {
+		ssize_t k = write(s->spill, buf + off, n - off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0)
+			s->spill_error = k < 0 ? errno : EIO;
+		else
+			off += (size_t)k;
+	}
+}
+
+/* An unlinked file for one part's decoded bytes: the detectors read
+ * archives and documents from it, so no part is held whole in memory. */
+static int spill_open(void)
+{
+	return open(g_get_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 }
 
 /* Decode the content of PART through S.  Returns 0, 1 when the decoded-size
@@ -364,9 +384,13 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	sink s = { 0 };
 	s.md = EVP_MD_CTX_new();
 	s.head = g_byte_array_new();
+	s.spill = -1;
 	if (body) {
 		s.text = g_byte_array_new();
 		s.text_limit = (uint64_t)w->cfg->max_text_size;
+	} else if (GMIME_IS_PART(obj) && (s.spill = spill_open()) < 0) {
+		result_add_reason(w->res->reasons, "internal:spill");
+		w->stop = true;
 	}
 	int rc = -ENOMEM;
 	if (s.md && EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) == 1)
@@ -380,6 +404,8 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 			snprintf(p->sha256 + 2 * i, 3, "%02x", dg[i]);
 	}
 	EVP_MD_CTX_free(s.md);
+	if (rc == 0 && s.spill_error)
+		rc = -s.spill_error;
 	if (rc < 0) {
 		result_add_reason(w->res->reasons, "internal:decode");
 		w->stop = true;
@@ -397,6 +423,15 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		/* not fully decoded: removed, the reasons say why */
 	} else if (!body) {
 		result_add_reason(p->reasons, "attachment");
+		inspect_limits lim = {
+			.archive_depth = w->cfg->archive_depth, .archive_entries = w->cfg->archive_entries,
+			.archive_expanded = w->cfg->archive_expanded, .archive_ratio = w->cfg->archive_ratio,
+		};
+		if (s.spill >= 0 && inspect_file(p->filename, p->name_param, p->content_type, p->detected_type,
+		                                 s.spill, p->size, &lim, p->reasons, p->findings) < 0) {
+			result_add_reason(w->res->reasons, "internal:inspect");
+			w->stop = true;
+		}
 	} else if (s.text_overflow) {
 		result_add_reason(p->reasons, "text-too-large");
 	} else if (!detect_is_textual(p->detected_type, s.head->data, s.head->len)) {
@@ -452,6 +487,8 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		g_free(utf8);
 	}
 done:
+	if (s.spill >= 0)
+		close(s.spill);
 	g_byte_array_unref(s.head);
 	if (s.text)
 		g_byte_array_unref(s.text);

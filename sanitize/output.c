@@ -130,6 +130,8 @@ static void notice(GString *s, const notice_text *t, const mugai_config *cfg, co
 		g_string_append(s, t->reasons);
 		append_reasons(s, p->reasons, t->ja);
 		g_string_append_c(s, '\n');
+		for (guint f = 0; f < p->findings->len; f++)  /* already printable */
+			g_string_append_printf(s, "       - %s\n", (char *)g_ptr_array_index(p->findings, f));
 		g_free(name);
 	}
 	for (guint i = 0; i < r->parts->len; i++) {

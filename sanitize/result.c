@@ -17,6 +17,7 @@ static void part_free(gpointer p)
 	g_free(part->filename);
 	g_free(part->name_param);
 	g_ptr_array_unref(part->reasons);
+	g_ptr_array_unref(part->findings);
 	g_free(part);
 }
 
@@ -56,6 +57,7 @@ mugai_part *result_add_part(mugai_result *r, const char *path)
 	mugai_part *p = g_new0(mugai_part, 1);
 	p->path = g_strdup(path);
 	p->reasons = g_ptr_array_new_with_free_func(g_free);
+	p->findings = g_ptr_array_new_with_free_func(g_free);
 	p->action = PART_REMOVED;
 	g_ptr_array_add(r->parts, p);
 	return p;

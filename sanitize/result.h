@@ -29,6 +29,7 @@ typedef struct mugai_part {
 	char sha256[65];      /* hex of the decoded bytes; "" if not computed */
 	enum part_action action;
 	GPtrArray *reasons;   /* char *, stable codes */
+	GPtrArray *findings;  /* char *, "entry: reason (detail)" from inside containers */
 } mugai_part;
 
 typedef struct mugai_result {

@@ -63,6 +63,8 @@ static json_object *part_json(const mugai_part *p)
 	add(o, "sha256", jhash(p->sha256));
 	add(o, "action", json_object_new_string(part_action_name(p->action)));
 	add(o, "reasons", jstrv(p->reasons));
+	if (p->findings && p->findings->len)
+		add(o, "findings", jstrv(p->findings));
 	return o;
 }
 

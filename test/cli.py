@@ -63,7 +63,7 @@ def main():
 
         p, _ = run([mugai, "sanitize", "--explain"] + base + [attach])
         err = p.stderr.decode()
-        t.ok("part 2.2 application/x-msdownload" in err and "-> removed (attachment)" in err and "verdict sanitized" in err,
+        t.ok("part 2.2 application/x-msdownload" in err and "-> removed (attachment, executable-name, executable)" in err and "verdict suspect" in err,
              "--explain prints each part's decision and the verdict", err)
 
         p, _ = run([mugai, "quarantine", "list"] + base)

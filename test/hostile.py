@@ -52,7 +52,7 @@ CASES = [
     ("multipart without boundary", HDR + b"Content-Type: multipart/mixed\n\n--x\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n--x--\n",
      "", (0,), "suspect", ["parse-warning:crit-multipart-without-boundary"]),
     ("missing closing boundary", HDR + b'Content-Type: multipart/mixed; boundary="x"\n\n--x\nContent-Type: text/plain\n\nvisible\n--x\nContent-Type: application/octet-stream; name="a.exe"\n\nEVILPAYLOAD\n',
-     "", (0,), "sanitized", ["parse-warning:truncated-message"]),
+     "", (0,), "suspect", ["parse-warning:truncated-message", "executable-name"]),
     ("duplicate boundary parameter", HDR + b'Content-Type: multipart/mixed; boundary="one"; boundary="two"\n\n--two\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n--two--\n--one\nContent-Type: text/plain\n\nvisible\n--one--\n',
      "", (0,), "suspect", ["parse-warning:crit-conflicting-parameter"]),
     ("message/partial fragment", HDR + b'Content-Type: message/partial; id="abc@x"; number=1; total=2\n\nFrom: x@y\nContent-Type: application/octet-stream\n\nEVILPAYLOAD\n',

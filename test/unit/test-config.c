@@ -37,7 +37,7 @@ static const struct tcase {
 	  "workers = 3\ngroup = mail" },
 	{ "CRLF line ends", "[milter]\r\nworkers = 5\r\n", true, "workers = 5" },
 	{ "UTF-8 BOM", "\xEF\xBB\xBF[milter]\nworkers = 6\n", true, "workers = 6" },
-	{ "UTF-8 BOM, unknown section", "\xEF\xBB\xBF[detect]\n", false, ":1: [detect]: unknown section" },
+	{ "UTF-8 BOM, unknown section", "\xEF\xBB\xBF[detektor]\n", false, ":1: [detektor]: unknown section" },
 	{ "no newline at end", "[milter]\nworkers = 7", true, "workers = 7" },
 	{ "no blanks around =", "[milter]\nworkers=8\n", true, "workers = 8" },
 
@@ -165,7 +165,7 @@ static const struct tcase {
 	{ "smtp bad brackets", "[release]\nsmtp = [::1]25\n", false, ":2: [release] smtp: '[::1]25' is not [IPV6]:PORT" },
 
 	/* structure errors */
-	{ "unknown section", "[detect]\nclamd = unix:/run/clamd.sock\n", false, ":1: [detect]: unknown section" },
+	{ "unknown section", "[detektor]\nclamd = unix:/run/clamd.sock\n", false, ":1: [detektor]: unknown section" },
 	{ "unknown empty section", "[milter]\nworkers = 2\n[santize]\n", false, ":3: [santize]: unknown section" },
 	{ "unknown key", "[milter]\nworkerz = 2\n", false, ":2: [milter] workerz: unknown key" },
 	{ "key in wrong section", "[limits]\nworkers = 2\n", false, ":2: [limits] workers: unknown key" },

