@@ -338,6 +338,53 @@ static void explain_part(walk_ctx *w, const mugai_part *p)
 	g_string_free(s, TRUE);
 }
 
+/* uuencode, yEnc and BinHex blocks inside a text body are files a mail
+ * client may decode and offer: each is cut out of the shown text (a marker
+ * line says where it was) and listed as a removed part of its own, path
+ * "PATH.textN", with the SHA-256 of its encoded lines.  The original,
+ * blocks included, is in the quarantine.  Takes TEXT, returns the new one. */
+static char *cut_encoded_blocks(walk_ctx *w, mugai_part *body, char *text)
+{
+	GArray *blocks = textenc_scan(text, strlen(text));
+	if (!blocks || blocks->len == 0) {
+		textenc_free(blocks);
+		return text;
+	}
+	GString *out = g_string_new(NULL);
+	size_t at = 0;
+	for (guint i = 0; i < blocks->len; i++) {
+		textenc_block *b = &g_array_index(blocks, textenc_block, i);
+		char *path = g_strdup_printf("%s.text%u", body->path, i + 1);
+		mugai_part *p = result_add_part(w->res, path);
+		p->content_type = g_strdup(strcmp(b->kind, "uuencode") == 0 ? "application/x-uuencode"
+		                           : strcmp(b->kind, "yenc") == 0 ? "application/x-yenc" : "application/mac-binhex40");
+		p->filename = b->name ? g_strdup(b->name) : NULL;
+		p->size = b->end - b->start;
+		unsigned char dg[32];
+		unsigned dl = 0;
+		EVP_Digest(text + b->start, b->end - b->start, dg, &dl, EVP_sha256(), NULL);
+		for (unsigned k = 0; k < dl && k < 32; k++)
+			snprintf(p->sha256 + 2 * k, 3, "%02x", dg[k]);
+		p->action = PART_REMOVED;
+		result_add_reason(p->reasons, "encoded-in-text");
+		if (p->filename)
+			inspect_name(p->filename, p->reasons);
+		result_add_reason(body->reasons, "encoded-in-text");
+		char *name = p->filename ? charset_printable(p->filename) : g_strdup("?");
+		g_string_append_len(out, text + at, (gssize)(b->start - at));
+		g_string_append_printf(out, "[符号化されたファイルを取り除きました / encoded file removed: %s (%s, part %s)]\n",
+		                       name, b->kind, path);
+		at = b->end;
+		explain_part(w, p);
+		g_free(name);
+		g_free(path);
+	}
+	g_string_append(out, text + at);
+	textenc_free(blocks);
+	g_free(text);
+	return g_string_free(out, FALSE);
+}
+
 /* Decide one leaf; adds its part record and, for bodies, a text block. */
 static void process_leaf(walk_ctx *w, wnode *node, int quote)
 {
@@ -458,6 +505,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 			p->action = PART_KEPT;
 			char *text = normalize_newlines(utf8);  /* takes utf8 */
 			utf8 = NULL;
+			text = cut_encoded_blocks(w, p, text);
 			if (w->cfg->links != MUGAI_LINKS_SHOW) {
 				/* a URL typed in a text body is as clickable as a link */
 				char *d = html2text_defang_text(text);

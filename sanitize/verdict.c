@@ -49,6 +49,7 @@ const verdict_row verdict_table[] = {
 	{ "archive-macro", VERDICT_SUSPECT, NULL, NULL, "archive holding a document with macros", "圧縮ファイルの中にマクロ付き文書があります" },
 	{ "archive-unreadable", VERDICT_SUSPECT, NULL, NULL, "archive that could not be read", "圧縮ファイルを読めませんでした" },
 	{ "document-unreadable", VERDICT_SUSPECT, NULL, NULL, "document that could not be inspected", "文書を検査できませんでした" },
+	{ "encoded-in-text", VERDICT_SUSPECT, NULL, NULL, "file hidden in the text as uuencode, yEnc or BinHex: cut out", "本文中に符号化されたファイル（uuencode など）があり、取り除きました" },
 	/* sanitized: changed as policy says */
 	{ "attachment", VERDICT_SANITIZED, NULL, NULL, "attachment removed", "添付ファイル" },
 	{ "html-converted", VERDICT_SANITIZED, NULL, NULL, "HTML converted to text", "HTML をテキストに変換" },
