@@ -338,6 +338,25 @@ static void explain_part(walk_ctx *w, const mugai_part *p)
 	g_string_free(s, TRUE);
 }
 
+/* Types whose mere presence is a finding: bodies that cannot be inspected
+ * (S/MIME and PGP encryption, TNEF, which is not expanded here) and
+ * signatures (removed: the rebuilt message no longer matches them). */
+static void special_type_reasons(mugai_part *p)
+{
+	static const struct { const char *type, *reason; } rows[] = {
+		{ "application/pkcs7-mime", "encrypted" }, { "application/x-pkcs7-mime", "encrypted" },
+		{ "application/pgp-encrypted", "encrypted" }, { "application/octet-stream+pgp", "encrypted" },
+		{ "application/ms-tnef", "tnef" }, { "application/vnd.ms-tnef", "tnef" },
+		{ "application/pkcs7-signature", "signature" }, { "application/x-pkcs7-signature", "signature" },
+		{ "application/pgp-signature", "signature" },
+	};
+	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
+		if (strcmp(p->content_type, rows[i].type) == 0)
+			result_add_reason(p->reasons, rows[i].reason);
+	if (p->filename && g_ascii_strcasecmp(p->filename, "winmail.dat") == 0)
+		result_add_reason(p->reasons, "tnef");
+}
+
 /* uuencode, yEnc and BinHex blocks inside a text body are files a mail
  * client may decode and offer: each is cut out of the shown text (a marker
  * line says where it was) and listed as a removed part of its own, path
@@ -427,6 +446,8 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		result_add_reason(p->reasons, "message-partial");
 	else if (strcmp(p->content_type, "message/external-body") == 0)
 		result_add_reason(p->reasons, "message-external-body");
+	else
+		special_type_reasons(p);
 
 	sink s = { 0 };
 	s.md = EVP_MD_CTX_new();

@@ -50,6 +50,7 @@ const verdict_row verdict_table[] = {
 	{ "archive-unreadable", VERDICT_SUSPECT, NULL, NULL, "archive that could not be read", "圧縮ファイルを読めませんでした" },
 	{ "document-unreadable", VERDICT_SUSPECT, NULL, NULL, "document that could not be inspected", "文書を検査できませんでした" },
 	{ "encoded-in-text", VERDICT_SUSPECT, NULL, NULL, "file hidden in the text as uuencode, yEnc or BinHex: cut out", "本文中に符号化されたファイル（uuencode など）があり、取り除きました" },
+	{ "tnef", VERDICT_SUSPECT, NULL, NULL, "Outlook TNEF (winmail.dat): not expanded, may hold files", "Outlook の TNEF 形式（winmail.dat）です。中のファイルは展開していません" },
 	/* sanitized: changed as policy says */
 	{ "attachment", VERDICT_SANITIZED, NULL, NULL, "attachment removed", "添付ファイル" },
 	{ "html-converted", VERDICT_SANITIZED, NULL, NULL, "HTML converted to text", "HTML をテキストに変換" },
@@ -57,6 +58,7 @@ const verdict_row verdict_table[] = {
 	{ "text-too-large", VERDICT_SANITIZED, NULL, NULL, "text body larger than the inline limit", "本文が表示の上限より大きい" },
 	{ "html-conversion-failed", VERDICT_SANITIZED, NULL, NULL, "HTML body could not be converted; kept in the quarantine", "HTML 本文を変換できませんでした（原本は隔離）" },
 	{ "charset-invalid", VERDICT_SANITIZED, NULL, NULL, "undecodable bytes replaced by U+FFFD", "解読できない文字を置き換えました" },
+	{ "signature", VERDICT_SANITIZED, NULL, NULL, "digital signature removed: it does not match the rebuilt message", "電子署名は、組み直したメールとは一致しないため取り除きました" },
 	/* informational: recorded, no effect on the verdict */
 	{ "parse-warning:", VERDICT_CLEAN, NULL, NULL, "MIME parser warning", "MIME 解析の警告" },
 	{ "charset-unknown", VERDICT_CLEAN, NULL, NULL, "unknown charset label, detected instead", "不明な文字コード名のため自動判定" },
