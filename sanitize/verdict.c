@@ -24,7 +24,7 @@ const verdict_row verdict_table[] = {
 	{ "limit:mime-depth", VERDICT_SUSPECT, NULL, NULL, "MIME nesting deeper than the limit; deeper parts removed", "MIME の入れ子が上限を超えたため、それより深いパートを取り除きました" },
 	{ "limit:parts", VERDICT_SUSPECT, NULL, NULL, "more MIME parts than the limit; the rest removed", "パート数が上限を超えたため、残りを取り除きました" },
 	{ "limit:decoded-size", VERDICT_SUSPECT, NULL, NULL, "decoded size over the limit; not fully inspected", "展開後のサイズが上限を超えたため、検査を打ち切りました" },
-	{ "type-mismatch", VERDICT_SUSPECT, NULL, NULL, "declared type differs from the content", "申告された形式と中身が一致しません" },
+	{ "type-mismatch", VERDICT_SUSPECT, NULL, NULL, "name or declared type differs from the content", "ファイル名・申告された形式と中身が一致しません" },
 	{ "filename-ambiguous", VERDICT_SUSPECT, NULL, NULL, "filename and name parameters differ", "ファイル名の指定が二通りあり、一致しません" },
 	{ "filename-control-chars", VERDICT_SUSPECT, NULL, NULL, "file name contains control or bidi characters", "ファイル名に制御文字・表示方向を変える文字が含まれます" },
 	{ "duplicate-parameter", VERDICT_SUSPECT, NULL, NULL, "a MIME parameter is given twice", "MIME パラメータが重複しています" },
