@@ -54,6 +54,11 @@ typedef struct mugai_config {
 	int64_t archive_entries;    /* archive_entries: entries looked at, all levels */
 	int64_t archive_expanded;   /* archive_expanded: bytes expanded, all levels */
 	int64_t archive_ratio;      /* archive_ratio: expanded / compressed per archive */
+	int64_t archive_ratio_floor;/* archive_ratio_floor: bytes before the ratio counts */
+	int64_t xml_part_bytes;     /* xml_part_bytes: largest OOXML XML part parsed */
+	int64_t pdf_inflated;       /* pdf_inflated: bytes inflated from one PDF */
+	int64_t ole_entries;        /* ole_entries: entries walked in one OLE2 file */
+	int64_t findings;           /* findings: listed per container */
 
 	/* [quarantine] */
 	char *quarantine_dir;       /* dir */

@@ -494,6 +494,9 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		inspect_limits lim = {
 			.archive_depth = w->cfg->archive_depth, .archive_entries = w->cfg->archive_entries,
 			.archive_expanded = w->cfg->archive_expanded, .archive_ratio = w->cfg->archive_ratio,
+			.archive_ratio_floor = w->cfg->archive_ratio_floor, .xml_part_bytes = w->cfg->xml_part_bytes,
+			.pdf_inflated = w->cfg->pdf_inflated, .ole_entries = w->cfg->ole_entries,
+			.findings = w->cfg->findings,
 		};
 		if (s.spill >= 0 && inspect_file(p->filename, p->name_param, p->content_type, p->detected_type,
 		                                 s.spill, p->size, &lim, p->reasons, p->findings) < 0) {

@@ -13,6 +13,20 @@ import tempfile
 sys.path.insert(0, os.path.dirname(__file__))
 from tapcommon import BASECONF, Tap, audit_records, output_problems, run  # noqa: E402
 
+def zip_mail(names):
+    """A mail with one zip attachment holding NAMES (tiny text entries)."""
+    import base64
+    import io
+    import zipfile
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        for n in names:
+            z.writestr(n, "x" * 100)
+    return HDR + (b'Content-Type: multipart/mixed; boundary="z"\n\n--z\nContent-Type: text/plain\n\nfiles\n'
+                  b'--z\nContent-Type: application/zip; name="a.zip"\nContent-Transfer-Encoding: base64\n\n'
+                  + base64.encodebytes(buf.getvalue()) + b"--z--\n")
+
+
 HDR = b"From: a@example.com\nTo: b@example.jp\nSubject: hostile\nMIME-Version: 1.0\n"
 
 
@@ -61,6 +75,9 @@ CASES = [
      "", (0,), "suspect", ["encrypted"]),
     ("TNEF winmail.dat", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nsee attached\n--m\nContent-Type: application/ms-tnef; name="winmail.dat"\nContent-Transfer-Encoding: base64\n\neJ8+IhAAAQaQCAAEAAAAAAABAAEAAQeQBgAIAAAA5AQAAAAAAADoAAEIgAcAGAAAAElQTS5NaWNy\n--m--\n',
      "", (0,), "suspect", ["tnef", "attachment"]),
+    ("zip over [detect] archive_entries", zip_mail(["a.txt", "b.txt", "c.txt"]), "[detect]\narchive_entries = 2\n",
+     (0,), "suspect", ["archive-bomb"]),
+    ("zip within the limits", zip_mail(["a.txt", "b.txt"]), "[detect]\narchive_entries = 2\n", (0,), "sanitized", ["attachment"]),
     ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "sanitized", []),
     ("x-uuencode attachment", HDR + b'Content-Type: application/octet-stream; name="a.bin"\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n+159)3%!!64Q/040`\n`\nend\n',
      "", (0,), "sanitized", ["attachment"]),
