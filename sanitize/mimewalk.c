@@ -680,9 +680,32 @@ static void message_heading(walk_ctx *w, GMimeMessage *inner, int quote)
 
 static void render(walk_ctx *w, wnode *node, int quote, bool is_root);
 
+/* Text before the first or after the last boundary is never shown.  A
+ * lenient client may still read a part there (a boundary line or MIME
+ * headers in it): that ambiguity is recorded, and the message is suspect. */
+static bool looks_like_part(const char *text)
+{
+	if (!text)
+		return false;
+	for (const char *line = text; *line;) {
+		const char *nl = strchr(line, '\n');
+		size_t n = nl ? (size_t)(nl - line) : strlen(line);
+		if ((n > 2 && line[0] == '-' && line[1] == '-' && !g_ascii_isspace(line[2])) ||
+		    (n >= 13 && g_ascii_strncasecmp(line, "content-type:", 13) == 0) ||
+		    (n >= 26 && g_ascii_strncasecmp(line, "content-transfer-encoding:", 26) == 0))
+			return true;
+		line += n + (nl ? 1 : 0);
+	}
+	return false;
+}
+
 static void render_children(walk_ctx *w, wnode *node, GMimeObject *container, int quote)
 {
 	guint start = w->blocks->len;
+	if (container && GMIME_IS_MULTIPART(container) &&
+	    (looks_like_part(g_mime_multipart_get_prologue(GMIME_MULTIPART(container))) ||
+	     looks_like_part(g_mime_multipart_get_epilogue(GMIME_MULTIPART(container)))))
+		result_add_reason(w->res->reasons, "mime-in-preamble");
 	for (guint i = 0; i < node->children->len && !w->stop; i++)
 		render(w, g_ptr_array_index(node->children, i), quote, false);
 	if (container && GMIME_IS_MULTIPART(container)) {

@@ -21,6 +21,7 @@ const verdict_row verdict_table[] = {
 	{ "malformed-message", VERDICT_REJECTED, "550", "5.6.0", "message could not be parsed", "メールを解析できません" },
 	/* suspect: held for an administrator; MIME ambiguity resolved toward removal */
 	{ "parse-warning:crit-", VERDICT_SUSPECT, NULL, NULL, "ambiguous MIME structure", "MIME 構造があいまいです" },
+	{ "mime-in-preamble", VERDICT_SUSPECT, NULL, NULL, "MIME part hidden before the first or after the last boundary (not shown)", "境界の前後に隠された MIME パートがあります（表示していません）" },
 	{ "limit:mime-depth", VERDICT_SUSPECT, NULL, NULL, "MIME nesting deeper than the limit; deeper parts removed", "MIME の入れ子が上限を超えたため、それより深いパートを取り除きました" },
 	{ "limit:parts", VERDICT_SUSPECT, NULL, NULL, "more MIME parts than the limit; the rest removed", "パート数が上限を超えたため、残りを取り除きました" },
 	{ "limit:decoded-size", VERDICT_SUSPECT, NULL, NULL, "decoded size over the limit; not fully inspected", "展開後のサイズが上限を超えたため、検査を打ち切りました" },
