@@ -50,6 +50,7 @@ struct key {
 /* Enum fields are stored through an int. */
 _Static_assert(sizeof(enum mugai_links) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum mugai_cte) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum mugai_on_suspect) == sizeof(int), "enum size");
 
 static const char *const links_names[] = {
 	[MUGAI_LINKS_SHOW] = "show", [MUGAI_LINKS_DEFANG] = "defang",
@@ -57,6 +58,10 @@ static const char *const links_names[] = {
 };
 static const char *const cte_names[] = {
 	[MUGAI_CTE_BASE64] = "base64", [MUGAI_CTE_QP] = "quoted-printable", NULL,
+};
+
+static const char *const on_suspect_names[] = {
+	[MUGAI_SUSPECT_DELIVER] = "deliver", [MUGAI_SUSPECT_REJECT] = "reject", NULL,
 };
 
 static key_check check_socket, check_hostport;
@@ -143,6 +148,9 @@ static const struct key keys[] = {
 	    "Storages and streams walked in one OLE2 file; more is document-unreadable"),
 	NUM("detect", "findings", T_INT, "50", 1, 10000, findings,
 	    "Findings inside one container listed in the notice and the audit"),
+
+	ENUM("policy", "on_suspect", "deliver", on_suspect_names, on_suspect,
+	     "Suspect mail: deliver the sanitized text with the notice, or reject it (550 5.7.1); either way the original is kept"),
 
 	PATH("quarantine", "dir", "/var/lib/mugai/quarantine", quarantine_dir,
 	     "Directory holding quarantined originals"),

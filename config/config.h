@@ -18,6 +18,7 @@
 
 enum mugai_links { MUGAI_LINKS_SHOW, MUGAI_LINKS_DEFANG, MUGAI_LINKS_REMOVE };
 enum mugai_cte { MUGAI_CTE_BASE64, MUGAI_CTE_QP };
+enum mugai_on_suspect { MUGAI_SUSPECT_DELIVER, MUGAI_SUSPECT_REJECT };
 
 typedef struct mugai_config {
 	/* [milter] */
@@ -59,6 +60,9 @@ typedef struct mugai_config {
 	int64_t pdf_inflated;       /* pdf_inflated: bytes inflated from one PDF */
 	int64_t ole_entries;        /* ole_entries: entries walked in one OLE2 file */
 	int64_t findings;           /* findings: listed per container */
+
+	/* [policy] */
+	enum mugai_on_suspect on_suspect; /* on_suspect: deliver | reject */
 
 	/* [quarantine] */
 	char *quarantine_dir;       /* dir */

@@ -231,7 +231,11 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 		result_add_reason(r->reasons, "internal:walk");
 
 decide:
-	verdict_decide(r);
+	if (verdict_decide(r) == VERDICT_SUSPECT && cfg->on_suspect == MUGAI_SUSPECT_REJECT) {
+		/* policy, not a finding: the original is still quarantined */
+		result_add_reason(r->reasons, "policy:suspect-rejected");
+		verdict_decide(r);
+	}
 	if (r->verdict <= VERDICT_SUSPECT && msg) {
 		char *body = NULL;
 		const char *why = NULL;

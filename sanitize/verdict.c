@@ -18,6 +18,7 @@ const verdict_row verdict_table[] = {
 	/* rejections: policy says no, with a clear reason */
 	{ "limit:message-size", VERDICT_REJECTED, "552", "5.3.4", "message too big for this gateway", "メールのサイズが上限を超えています" },
 	{ "limit:header-bytes", VERDICT_REJECTED, "552", "5.3.4", "message header too large for this gateway", "ヘッダーが上限を超えています" },
+	{ "policy:suspect-rejected", VERDICT_REJECTED, "550", "5.7.1", "message refused: suspect content ([policy] on_suspect = reject)", "要確認のため受け付けませんでした" },
 	{ "malformed-message", VERDICT_REJECTED, "550", "5.6.0", "message could not be parsed", "メールを解析できません" },
 	/* suspect: held for an administrator; MIME ambiguity resolved toward removal */
 	{ "parse-warning:crit-", VERDICT_SUSPECT, NULL, NULL, "ambiguous MIME structure", "MIME 構造があいまいです" },

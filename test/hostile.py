@@ -84,6 +84,8 @@ CASES = [
      "", (0,), "suspect", ["mime-in-preamble"]),
     ("ordinary preamble text", HDR + b'Content-Type: multipart/mixed; boundary="b"\n\nThis is a multi-part message in MIME format.\n--b\nContent-Type: text/plain\n\nvisible\n--b--\n',
      "", (0,), "clean", []),
+    ("suspect with [policy] on_suspect = reject", zip_mail(["a.txt", "b.txt", "c.txt"]),
+     "[detect]\narchive_entries = 2\n[policy]\non_suspect = reject\n", (1,), "rejected", ["archive-bomb", "policy:suspect-rejected"]),
     ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "sanitized", []),
     ("x-uuencode attachment", HDR + b'Content-Type: application/octet-stream; name="a.bin"\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n+159)3%!!64Q/040`\n`\nend\n',
      "", (0,), "sanitized", ["attachment"]),
