@@ -899,7 +899,8 @@ char *charset_decode_header(const char *raw, size_t *invalid)
 			a++;
 		while (e > a && (u->data[e - 1] == ' ' || u->data[e - 1] == '\t'))
 			e--;
-		decode_header_into(u->data + a, e - a, out, &inv);
+		if (e > a)  /* an empty array has no data pointer */
+			decode_header_into(u->data + a, e - a, out, &inv);
 		g_byte_array_unref(u);
 	}
 	if (invalid)
@@ -1032,6 +1033,8 @@ char *charset_header_param(const char *raw_value, const char *name, bool *dup,
 
 	size_t nlen = strlen(name);
 	size_t rlen = strlen(raw_value);
+	if (rlen == 0)
+		return NULL;  /* (an empty GByteArray has no data pointer to walk) */
 	/* unfold: CR and LF go, the folding WSP stays */
 	GByteArray *u = g_byte_array_sized_new((guint)rlen);
 	for (size_t i = 0; i < rlen; i++)

@@ -86,6 +86,8 @@ CASES = [
      "", (0,), "clean", []),
     ("suspect with [policy] on_suspect = reject", zip_mail(["a.txt", "b.txt", "c.txt"]),
      "[detect]\narchive_entries = 2\n[policy]\non_suspect = reject\n", (1,), "rejected", ["archive-bomb", "policy:suspect-rejected"]),
+    ("NUL bytes inside MIME headers (fuzz finding)", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nhello\n--m\nContent-Type:' + b"\x00" * 40 + b' application/zip; name="a.zip"\nContent-Disposition:\x00\x00 attachment\nContent-Transfer-Encoding: base64\n\nUEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\n--m--\n',
+     "", (0,), None, []),
     ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "sanitized", []),
     ("x-uuencode attachment", HDR + b'Content-Type: application/octet-stream; name="a.bin"\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n+159)3%!!64Q/040`\n`\nend\n',
      "", (0,), "sanitized", ["attachment"]),
