@@ -338,23 +338,13 @@ static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_re
 	return replace_body(ctx, out_fd, rep->body_offset);
 }
 
-static char *now_rfc3339(void)
-{
-	GDateTime *t = g_date_time_new_now_utc();
-	char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
-	char *ts = g_strdup_printf("%s.%03dZ", base, g_date_time_get_microsecond(t) / 1000);
-	g_free(base);
-	g_date_time_unref(t);
-	return ts;
-}
-
 /* A temporary failure decided here, not by the pipeline (worker lost,
  * spool or edit failure): the audit log gets its record from us. */
 static void audit_milter_failure(const mugai_config *cfg, const conn_ctx *c, const msg_ctx *m,
                                  const char *qid, const char *reason, int64_t elapsed_ms)
 {
 	mugai_result *r = result_new();
-	r->ts = now_rfc3339();
+	r->ts = result_now_rfc3339();
 	r->id = g_strdup(qid);
 	r->client = g_strdup(c->client);
 	if (m) {

@@ -44,16 +44,6 @@ bool pipeline_header_replaced(const char *name)
 	       (n == 14 && g_ascii_strncasecmp(name, "x-mugai-status", 14) == 0);
 }
 
-static char *now_rfc3339(void)
-{
-	GDateTime *t = g_date_time_new_now_utc();
-	char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
-	char *ts = g_strdup_printf("%s.%03dZ", base, g_date_time_get_microsecond(t) / 1000);
-	g_free(base);
-	g_date_time_unref(t);
-	return ts;
-}
-
 /* SHA-256 of the original bytes, read with pread so the offset is untouched. */
 static int hash_fd(int fd, uint64_t size, char hex[65])
 {
@@ -184,7 +174,7 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 	char qid[QUARANTINE_ID_MAX] = "";
 	struct stat st;
 
-	r->ts = now_rfc3339();
+	r->ts = result_now_rfc3339();
 	r->from = g_strdup(env->env_from);
 	r->client = g_strdup(env->client);
 	for (const char *const *p = env->rcpt; p && *p; p++)
