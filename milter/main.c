@@ -324,6 +324,10 @@ int main(int argc, char **argv)
 	unsigned left = filter_drain(g_get_monotonic_time() + drain * G_USEC_PER_SEC);
 	if (left)
 		syslog(LOG_WARNING, "stopping with %u message(s) unfinished: they get a temporary failure", left);
+	/* A message leaves the in-flight count when its end-of-message callback
+	 * returns, but libmilter writes the reply just after that, on the
+	 * callback's thread: give those replies time to leave before exit. */
+	g_usleep(G_USEC_PER_SEC / 2);
 	pool_stop(workers);
 	filter_drain(g_get_monotonic_time() + G_USEC_PER_SEC);
 	struct stat st;
