@@ -10,6 +10,7 @@
 #include "sanitize/pipeline.h"
 #include "sanitize/verdict.h"
 #include "store/store.h"
+#include "util/fdio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -121,8 +122,9 @@ static int open_input(const char *path, int *tempfail)
 		}
 		if (n == 0)
 			break;
-		if (write(tfd, buf, (size_t)n) != n) {
-			fprintf(stderr, "mugai: writing temp file: %s\n", strerror(errno));
+		int w = fd_write_all(tfd, buf, (size_t)n);
+		if (w < 0) {
+			fprintf(stderr, "mugai: writing temp file: %s\n", strerror(-w));
 			close(fd);
 			close(tfd);
 			*tempfail = 1;
@@ -131,20 +133,6 @@ static int open_input(const char *path, int *tempfail)
 	}
 	close(fd);
 	return tfd;
-}
-
-static int write_all(int fd, const guint8 *p, size_t n)
-{
-	while (n) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return -1;
-		p += k;
-		n -= (size_t)k;
-	}
-	return 0;
 }
 
 static int cmd_sanitize(int argc, char **argv)
@@ -182,9 +170,12 @@ static int cmd_sanitize(int argc, char **argv)
 		fprintf(stderr, "mugai: %s: %s %s %s (%s)\n", verdict_name(v), row->smtp, row->dsn,
 		        row->text_en, res->verdict_reason ? res->verdict_reason : "unknown");
 		rc = v == VERDICT_REJECTED ? EXIT_REJECT : EXIT_TEMPFAIL;
-	} else if (!out || write_all(1, out->data, out->len) < 0) {
-		fprintf(stderr, "mugai: writing output: %s\n", strerror(errno));
-		rc = EXIT_TEMPFAIL;
+	} else {
+		int w = out ? fd_write_all(1, out->data, out->len) : -EIO;
+		if (w < 0) {
+			fprintf(stderr, "mugai: writing output: %s\n", strerror(-w));
+			rc = EXIT_TEMPFAIL;
+		}
 	}
 	if (out)
 		g_byte_array_unref(out);

@@ -7,6 +7,7 @@
  * in the spool directory and freed.  The first error sticks and is
  * reported by spool_error(); nothing is logged here.
  */
+#include "util/fdio.h"
 #include "milter/spool.h"
 
 #include <errno.h>
@@ -49,29 +50,12 @@ spool *spool_free(spool *s)
 	return NULL;
 }
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 static int spill(spool *s)
 {
 	int fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
-	int r = write_all(fd, s->mem->data, s->mem->len);
+	int r = fd_write_all(fd, s->mem->data, s->mem->len);
 	if (r < 0) {
 		close(fd);
 		return r;
@@ -92,7 +76,7 @@ int spool_write(spool *s, const void *buf, size_t len)
 	if (r == 0 && s->mem)
 		g_byte_array_append(s->mem, buf, (guint)len);
 	else if (r == 0)
-		r = write_all(s->fd, buf, len);
+		r = fd_write_all(s->fd, buf, len);
 	if (r < 0) {
 		s->error = r;
 		return r;
@@ -133,7 +117,7 @@ int spool_export_fd(spool *s)
 	int fd = memfd_create("mugai-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	int r = write_all(fd, s->mem->data, s->mem->len);
+	int r = fd_write_all(fd, s->mem->data, s->mem->len);
 	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		r = -errno;
 	if (r < 0) {

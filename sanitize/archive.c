@@ -21,6 +21,7 @@
  * reader then opens; format raw (a file that is no archive at all) is
  * registered only for the compression filters, where it is the one entry.
  */
+#include "util/fdio.h"
 #include "sanitize/inspect-private.h"
 #include "sanitize/detect.h"
 #include "sanitize/result.h"
@@ -139,20 +140,13 @@ static bool account(walk *w, int64_t n)
 	return true;
 }
 
+/* Write all of P to FD; a failure is kept in *ERR (negative errno). */
 static bool write_all(int fd, const unsigned char *p, size_t n, int *err)
 {
-	while (n > 0) {
-		ssize_t k = write(fd, p, n);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k < 0) {
-			*err = -errno;
-			return false;
-		}
-		p += k;
-		n -= (size_t)k;
-	}
-	return true;
+	int r = fd_write_all(fd, p, n);
+	if (r < 0)
+		*err = r;
+	return r == 0;
 }
 
 /* A data error on the current entry: encrypted or unreadable. */

@@ -15,6 +15,7 @@
 #include "sanitize/detect.h"
 #include "sanitize/html2text.h"
 #include "sanitize/inspect.h"
+#include "util/fdio.h"
 #include <fcntl.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -220,14 +221,10 @@ static void sink_put(sink *s, const char *buf, size_t n)
 		else
 			g_byte_array_append(s->text, (const guint8 *)buf, n);
 	}
-	for (size_t off = 0; s->spill >= 0 && !s->spill_error && off < n;) {
-		ssize_t k = write(s->spill, buf + off, n - off);
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			s->spill_error = k < 0 ? errno : EIO;
-		else
-			off += (size_t)k;
+	if (s->spill >= 0 && !s->spill_error) {
+		int r = fd_write_all(s->spill, buf, n);
+		if (r < 0)
+			s->spill_error = -r;
 	}
 }
 
@@ -274,21 +271,8 @@ static int decode_part(walk_ctx *w, GMimePart *part, sink *s, mugai_part *rec, i
 		}
 		if (s)
 			sink_put(s, out, m);
-		if (out_fd >= 0 && m > 0) {
-			size_t off = 0;
-			while (off < m) {
-				ssize_t k = write(out_fd, out + off, m - off);
-				if (k < 0 && errno == EINTR)
-					continue;
-				if (k <= 0) {
-					rc = k < 0 ? -errno : -EIO;
-					break;
-				}
-				off += (size_t)k;
-			}
-			if (rc)
-				break;
-		}
+		if (out_fd >= 0 && m > 0 && (rc = fd_write_all(out_fd, out, m)) < 0)
+			break;
 		if (n == 0)
 			break;
 	}

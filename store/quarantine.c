@@ -12,6 +12,7 @@
  * quarantine_id_valid() checks the exact shape, which also rules out '/',
  * "..", leading dots and anything else a path could be built from.
  */
+#include "util/fdio.h"
 #include "store/store.h"
 #include "sanitize/pipeline.h"
 
@@ -108,24 +109,6 @@ bool quarantine_id_valid(const char *id)
 
 /* ---- storing ------------------------------------------------------------- */
 
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
-		}
-		if (n == 0)
-			return -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* LEN bytes of SRC from offset 0 to DST's current position.  SRC's own
  * offset is not touched (the spool may still be read by someone else). */
 static int copy_from_start(int src, int dst, uint64_t len)
@@ -169,7 +152,7 @@ static int copy_from_start(int src, int dst, uint64_t len)
 			rc = -EIO;
 			break;
 		}
-		if ((rc = write_all(dst, buf, (size_t)n)) < 0)
+		if ((rc = fd_write_all(dst, buf, (size_t)n)) < 0)
 			break;
 		done += (uint64_t)n;
 	}
@@ -208,7 +191,7 @@ static int write_entry_file(int dfd, const char *tmp, const char *final,
 	if (src_fd >= 0)
 		rc = copy_from_start(src_fd, fd, len);
 	else
-		rc = write_all(fd, data, dlen);
+		rc = fd_write_all(fd, data, dlen);
 	if (rc == 0 && fsync(fd) < 0)
 		rc = -errno;
 	if (close(fd) < 0 && rc == 0 && errno != EINTR)
@@ -769,7 +752,7 @@ int quarantine_cmd_export(const char *dir, const char *id, const char *part,
 			}
 			if (n == 0)
 				break;
-			int rc = write_all(out_fd, buf, (size_t)n);
+			int rc = fd_write_all(out_fd, buf, (size_t)n);
 			if (rc < 0) {
 				fprintf(err, "mugai: quarantine: %s: writing output: %s\n",
 				        id, g_strerror(-rc));

@@ -1,0 +1,26 @@
+/* fdio.c - writing a whole buffer to a descriptor.
+ *
+ * One loop for the CLI's stdout, the milter's spool, the quarantine, the
+ * part spill files and archive entries: EINTR is retried, a short write
+ * continues, and the caller gets 0 or a negative errno.
+ */
+#include "util/fdio.h"
+#include <errno.h>
+#include <unistd.h>
+
+int fd_write_all(int fd, const void *buf, size_t len)
+{
+	const char *p = buf;
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			return -EIO;
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
