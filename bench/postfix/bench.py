@@ -69,19 +69,9 @@ SEED = 20261122
 # ---------------------------------------------------------------- /proc
 
 def proc_table():
-    t = {}
-    for p in os.listdir("/proc"):
-        if not p.isdigit():
-            continue
-        try:
-            with open("/proc/%s/stat" % p) as f:
-                s = f.read()
-        except OSError:
-            continue
-        f = s[s.rfind(")") + 2:].split()
-        # f[1]=ppid, f[11..14] = utime stime cutime cstime
-        t[int(p)] = (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]))
-    return t
+    # f[1]=ppid, f[11..14] = utime stime cutime cstime
+    return {pid: (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]))
+            for pid, f in pfinstance.proc_stats()}
 
 
 def tree_cpu(table, roots):
@@ -89,12 +79,7 @@ def tree_cpu(table, roots):
     kids = {}
     for pid, (ppid, _, _) in table.items():
         kids.setdefault(ppid, []).append(pid)
-    seen, stack = set(), [r for r in roots if r in table]
-    while stack:
-        p = stack.pop()
-        if p not in seen:
-            seen.add(p)
-            stack.extend(kids.get(p, ()))
+    seen = pfinstance.descendants(kids, [r for r in roots if r in table])
     return sum(table[p][1] + table[p][2] for p in seen) / CLK
 
 

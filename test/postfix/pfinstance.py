@@ -405,9 +405,8 @@ def _is_master(pid, conf):
         ("MAIL_CONFIG=" + conf).encode() in env
 
 
-def process_tree(roots):
-    """ROOTS and all their descendants (from /proc)."""
-    kids = {}
+def proc_stats():
+    """(pid, the /proc/PID/stat fields after the command name) of every process."""
     for p in os.listdir("/proc"):
         if not p.isdigit():
             continue
@@ -416,8 +415,11 @@ def process_tree(roots):
                 s = f.read()
         except OSError:
             continue
-        ppid = int(s[s.rfind(")") + 2:].split()[1])
-        kids.setdefault(ppid, []).append(int(p))
+        yield int(p), s[s.rfind(")") + 2:].split()
+
+
+def descendants(kids, roots):
+    """ROOTS and everything below them in KIDS (ppid -> [pid])."""
     seen, stack = [], [r for r in roots if r]
     while stack:
         p = stack.pop()
@@ -426,6 +428,14 @@ def process_tree(roots):
         seen.append(p)
         stack.extend(kids.get(p, ()))
     return seen
+
+
+def process_tree(roots):
+    """ROOTS and all their descendants (from /proc)."""
+    kids = {}
+    for pid, f in proc_stats():
+        kids.setdefault(int(f[1]), []).append(pid)
+    return descendants(kids, roots)
 
 
 def become_subreaper():
