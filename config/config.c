@@ -94,7 +94,7 @@ static const struct key keys[] = {
 	NUM("milter", "spool_memory", T_SIZE, "1M", 0, GiB, milter_spool_memory,
 	    "Bytes of a message kept in memory before spilling to a file"),
 	PATH("milter", "spool_dir", "/var/spool/mugai", milter_spool_dir,
-	     "Directory for the temporary files of spooled messages"),
+	     "Directory for the temporary files of spooled messages; on the same file system as [quarantine] dir, originals are linked into the quarantine instead of copied"),
 	NUM("milter", "drain_timeout", T_DURATION, "60", 0, 3600, milter_drain_timeout,
 	    "Time given to messages in progress to finish when the milter is stopped"),
 	NUM("milter", "worker_memory", T_SIZE, "2G", 64 * MiB, 1024 * GiB, milter_worker_memory,

@@ -33,9 +33,13 @@
 #include "store/store.h"
 
 #define REQUIRED_ACTIONS (SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_CHGBODY)
-/* Every callback can fail, so none may be "no reply" (pitfalls 1.1). */
+/* The steps before end of message only record: none can fail (an error
+ * sticks in the message context and EOM answers it), so the MTA need not
+ * wait for a reply to each header and body chunk (pitfalls 1.1).  Each of
+ * those callbacks returns SMFIS_NOREPLY; libmilter fakes the reply for an
+ * MTA that lacks the feature.  Saves a round trip per header and per 64 KB. */
 #define NO_REPLY_FLAGS (SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_MAIL | SMFIP_NR_RCPT | \
-                        SMFIP_NR_DATA | SMFIP_NR_UNKN | SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_HDR)
+                        SMFIP_NR_EOH | SMFIP_NR_BODY | SMFIP_NR_HDR)
 #define BODY_CHUNK 65536   /* one smfi_replacebody() call; libmilter splits at 65535 */
 
 /* A top-level header the output replaces: deleted at EOM by name and index. */
@@ -164,8 +168,8 @@ static sfsistat on_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1,
 	*pf0 = REQUIRED_ACTIONS;
 	/* *pf1 arrives holding libmilter's "do not send" bits for the
 	 * callbacks we leave out; keep them, take the exact header values
-	 * when offered, and never ask for "no reply". */
-	*pf1 = (*pf1 | (f1 & SMFIP_HDR_LEADSPC)) & ~(unsigned long)NO_REPLY_FLAGS;
+	 * when offered, and "no reply" for the recording steps. */
+	*pf1 = *pf1 | (f1 & SMFIP_HDR_LEADSPC) | NO_REPLY_FLAGS;
 	*pf2 = 0;
 	*pf3 = 0;
 	conn_get(ctx)->leadspc = (f1 & SMFIP_HDR_LEADSPC) != 0;
@@ -185,7 +189,7 @@ static sfsistat on_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *sa)
 		g_strlcpy(buf, "local", sizeof buf);
 	g_free(c->client);
 	c->client = g_strdup(buf);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat on_helo(SMFICTX *ctx, char *name)
@@ -193,7 +197,7 @@ static sfsistat on_helo(SMFICTX *ctx, char *name)
 	conn_ctx *c = conn_get(ctx);
 	g_free(c->helo);
 	c->helo = g_strdup(name);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
@@ -201,14 +205,14 @@ static sfsistat on_envfrom(SMFICTX *ctx, char **argv)
 	conn_ctx *c = conn_get(ctx);
 	msg_reset(c);   /* a new MAIL FROM ends whatever came before */
 	msg_get(c)->env_from = address(argv[0] ? argv[0] : "<>");
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 {
 	if (argv[0])
 		g_ptr_array_add(msg_get(conn_get(ctx))->rcpt, address(argv[0]));
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* The header as the message had it: "name:" value with CRLF line ends (the
@@ -235,19 +239,19 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 	g_string_append(line, "\r\n");
 	spool_write(m->spool, line->str, line->len);   /* an error sticks; EOM reports it */
 	g_string_free(line, TRUE);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat on_eoh(SMFICTX *ctx)
 {
 	spool_write(msg_get(conn_get(ctx))->spool, "\r\n", 2);
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 static sfsistat on_body(SMFICTX *ctx, unsigned char *chunk, size_t len)
 {
 	spool_write(msg_get(conn_get(ctx))->spool, chunk, len);   /* CRLF already */
-	return SMFIS_CONTINUE;
+	return SMFIS_NOREPLY;
 }
 
 /* ---- end of data ---- */

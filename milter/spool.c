@@ -100,24 +100,25 @@ int spool_in_file(const spool *s)
 	return s->fd >= 0;
 }
 
-int spool_export_fd(spool *s)
+/* A read-only descriptor of the open file FD (through /proc, so the reader
+ * cannot write); a plain duplicate where /proc is not there. */
+static int reopen_read_only(int fd)
 {
-	if (s->error)
-		return s->error;
-	if (s->fd >= 0) {
-		/* Reopening through /proc gives a descriptor that cannot write;
-		 * fall back to a plain duplicate where /proc is not there. */
-		char path[64];
-		snprintf(path, sizeof path, "/proc/self/fd/%d", s->fd);
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			fd = fcntl(s->fd, F_DUPFD_CLOEXEC, 0);
-		return fd < 0 ? -errno : fd;
-	}
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", fd);
+	int r = open(path, O_RDONLY | O_CLOEXEC);
+	if (r < 0)
+		r = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	return r < 0 ? -errno : r;
+}
+
+/* The in-memory message as a sealed memfd: nobody can change it after. */
+static int export_memfd(const GByteArray *mem)
+{
 	int fd = memfd_create("mugai-spool", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (fd < 0)
 		return -errno;
-	int r = fd_write_all(fd, s->mem->data, s->mem->len);
+	int r = fd_write_all(fd, mem->data, mem->len);
 	if (r == 0 && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) < 0)
 		r = -errno;
 	if (r < 0) {
@@ -125,4 +126,29 @@ int spool_export_fd(spool *s)
 		return r;
 	}
 	return fd;
+}
+
+int spool_export_fd(spool *s)
+{
+	if (s->error)
+		return s->error;
+	if (s->fd < 0) {
+		/* An unlinked file in the spool directory rather than a memfd: when
+		 * the spool shares a file system with the quarantine, the store
+		 * links this inode instead of copying the bytes (quarantine_store).
+		 * The writable descriptor is kept by the spool and never written
+		 * again.  A spool directory that refuses falls back to memory. */
+		int fd = open(s->dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+		if (fd < 0)
+			return export_memfd(s->mem);
+		int r = fd_write_all(fd, s->mem->data, s->mem->len);
+		if (r < 0) {
+			close(fd);
+			return export_memfd(s->mem);
+		}
+		g_byte_array_unref(s->mem);
+		s->mem = NULL;
+		s->fd = fd;
+	}
+	return reopen_read_only(s->fd);
 }

@@ -26,8 +26,10 @@ int spool_error(const spool *s);    /* 0 or the first negative errno */
 int spool_in_file(const spool *s);  /* 1 once spilled to a file */
 
 /* A read-only view to hand to another process: a new descriptor (the
- * caller closes it) holding exactly the bytes written, sealed when it is a
- * memfd.  Negative errno on failure. */
+ * caller closes it) holding exactly the bytes written.  It is an unlinked
+ * file in DIR (a message still in memory is written there first, so the
+ * quarantine can link it), or a sealed memfd when DIR refuses.  Nothing
+ * may be written after.  Negative errno on failure. */
 int spool_export_fd(spool *s);
 
 #endif

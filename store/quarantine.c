@@ -176,12 +176,39 @@ static int rename_noreplace(int dfd, const char *from, const char *to)
 	return 0;
 }
 
+/* SRC as TMP in DFD without copying, when SRC is a file that has no name
+ * yet (the milter's spool: O_TMPFILE, never written again) on the same file
+ * system: 0 when linked (and fsync'ed), 1 when the caller must copy.  A
+ * file that has a name is never linked: its owner could change it later. */
+static int link_unnamed(int dfd, const char *tmp, int src, uint64_t len)
+{
+	struct stat st;
+	if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 ||
+	    (uint64_t)st.st_size != len)
+		return 1;
+	char path[64];
+	snprintf(path, sizeof path, "/proc/self/fd/%d", src);
+	if (linkat(AT_FDCWD, path, dfd, tmp, AT_SYMLINK_FOLLOW) < 0)
+		return errno == EEXIST ? -EEXIST : 1;   /* EXDEV, no /proc, ...: copy */
+	if (fsync(src) < 0) {
+		int e = errno;
+		unlinkat(dfd, tmp, 0);
+		return -e;
+	}
+	return 0;
+}
+
 /* Write TMP in DFD (from SRC_FD, or DATA when SRC_FD < 0), fsync, rename
  * to FINAL.  On failure TMP is gone. */
 static int write_entry_file(int dfd, const char *tmp, const char *final,
                             int src_fd, uint64_t len, const char *data, size_t dlen)
 {
 	int fd, rc;
+	if (src_fd >= 0 && (rc = link_unnamed(dfd, tmp, src_fd, len)) <= 0) {
+		if (rc == 0 && (rc = rename_noreplace(dfd, tmp, final)) < 0)
+			unlinkat(dfd, tmp, 0);
+		return rc;
+	}
 	do
 		fd = openat(dfd, tmp, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC | O_NOFOLLOW, 0600);
 	while (fd < 0 && errno == EINTR);

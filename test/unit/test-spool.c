@@ -78,6 +78,13 @@ int main(void)
 			TAP_OK(back && len == cases[i].total && memcmp(back, data, len) == 0, "%s: bytes read back intact", cases[i].name);
 			TAP_OK(fd >= 0 && write(fd, "x", 1) < 0, "%s: the exported descriptor cannot write", cases[i].name);
 			TAP_OK(fd >= 0 && (fcntl(fd, F_GETFD) & FD_CLOEXEC), "%s: exported descriptor is close-on-exec", cases[i].name);
+			/* an unnamed file in the spool directory (the quarantine can
+			 * link it), a memfd only when that directory refuses */
+			struct stat fst, dst;
+			bool same_fs = fd >= 0 && fstat(fd, &fst) == 0 && stat(dir, &dst) == 0 &&
+			               S_ISREG(fst.st_mode) && fst.st_nlink == 0 && fst.st_dev == dst.st_dev;
+			TAP_OK(same_fs == !cases[i].bad_dir, "%s: exported as %s", cases[i].name,
+			       cases[i].bad_dir ? "a memfd" : "an unnamed file in the spool directory");
 			g_free(back);
 			if (fd >= 0)
 				close(fd);

@@ -344,6 +344,9 @@ static void test_store_and_commands(void)
 	TAP_OK(file_equals(json1, j1nl, strlen(j1nl)), ".json is the record plus a newline");
 	TAP_OK(file_mode(eml1) == 0600 && file_mode(json1) == 0600, "entry files mode 0600");
 	TAP_OK(file_mode(qdir) == 0700, "quarantine dir created with mode 0700");
+	struct stat s_src, s_eml;
+	TAP_OK(fstat(src, &s_src) == 0 && stat(eml1, &s_eml) == 0 && s_src.st_ino != s_eml.st_ino,
+	       "a named source file is copied, never linked");
 
 	/* Entry 2: a small message from a memfd (copy_file_range across
 	 * filesystems is refused, so the pread loop runs). */
@@ -364,6 +367,30 @@ static void test_store_and_commands(void)
 	char *eml2 = g_strdup_printf("%s/%s.eml", qdir, id2);
 	TAP_OK(file_equals(eml2, small->data, small->len), "memfd .eml is byte-identical");
 	TAP_OK(!has_hidden(qdir), "no temp files left");
+
+	/* Entry 4: an unnamed file on the quarantine's file system (how the
+	 * milter's spool hands a message over): linked, not copied.  In a
+	 * quarantine of its own, so the listings below see entries 1 and 2. */
+	char *qdir4 = path_in(tmpdir, "q-linked");
+	char id4[QUARANTINE_ID_MAX];
+	nanosleep(&(struct timespec){ .tv_nsec = 2000000 }, NULL);
+	quarantine_new_id(id4, sizeof id4);
+	int tfd = open(tmpdir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	TAP_OK(tfd >= 0 && write(tfd, small->data, small->len) == (ssize_t)small->len, "unnamed source file ready");
+	rc = quarantine_store(qdir4, id4, tfd, small->len, j2);
+	TAP_OK(rc == 0, "quarantine_store from an unnamed file (rc %d)", rc);
+	char *eml4 = g_strdup_printf("%s/%s.eml", qdir4, id4);
+	struct stat s_tmp;
+	TAP_OK(fstat(tfd, &s_tmp) == 0 && stat(eml4, &s_eml) == 0 && s_tmp.st_ino == s_eml.st_ino &&
+	       s_eml.st_nlink == 1, "unnamed file linked into the quarantine (same inode)");
+	TAP_OK(file_equals(eml4, small->data, small->len) && file_mode(eml4) == 0600,
+	       "linked .eml byte-identical, mode 0600");
+	TAP_OK(!has_hidden(qdir4), "no temp files left after linking");
+	rc = quarantine_store(qdir4, id4, tfd, small->len, j2);
+	TAP_OK(rc == -EEXIST, "unnamed file, duplicate ID: -EEXIST (got %d)", rc);
+	close(tfd);
+	g_free(eml4);
+	g_free(qdir4);
 
 	/* Duplicate ID: refused, the entry unchanged. */
 	rc = quarantine_store(qdir, id1, mfd, small->len, j2);
