@@ -5,9 +5,12 @@
  * pipeline_run() over it and prints messages/s, MB/s and peak RSS; then runs
  * one large message (default 100 MB) in a child process and prints its peak
  * RSS above the idle RSS.  With --store DIR the quarantine and audit writes
- * (with their fsyncs) are included; without it they are skipped.
+ * (with their fsyncs) are included; without it they are skipped.  With
+ * --corpus DIR the messages are DIR's *.eml files instead (e.g. the corpus
+ * of bench/postfix, so the pipeline alone is measured on the same mail),
+ * copied into unnamed temp files as the milter's spool would hold them.
  *
- *   bench-pipeline [--count N] [--rounds R] [--big MB] [--store DIR]
+ *   bench-pipeline [--count N] [--rounds R] [--big MB] [--store DIR] [--corpus DIR]
  */
 #include "config/config.h"
 #include "sanitize/pipeline.h"
@@ -98,14 +101,15 @@ static long rss_kb(void)
 int main(int argc, char **argv)
 {
 	int count = 300, rounds = 5, big_mb = 100;
-	const char *store = NULL;
+	const char *store = NULL, *corpus = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--count") && i + 1 < argc) count = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--rounds") && i + 1 < argc) rounds = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--big") && i + 1 < argc) big_mb = atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--store") && i + 1 < argc) store = argv[++i];
+		else if (!strcmp(argv[i], "--corpus") && i + 1 < argc) corpus = argv[++i];
 		else {
-			fprintf(stderr, "usage: %s [--count N] [--rounds R] [--big MB] [--store DIR]\n", argv[0]);
+			fprintf(stderr, "usage: %s [--count N] [--rounds R] [--big MB] [--store DIR] [--corpus DIR]\n", argv[0]);
 			return 2;
 		}
 	}
@@ -120,9 +124,36 @@ int main(int argc, char **argv)
 	pipeline_env env = { .no_store = store == NULL };
 
 	GRand *r = g_rand_new_with_seed(42);
+	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
+	if (corpus) {
+		GDir *d = g_dir_open(corpus, 0, NULL);
+		for (const char *n; d && (n = g_dir_read_name(d));)
+			if (g_str_has_suffix(n, ".eml"))
+				g_ptr_array_add(files, g_build_filename(corpus, n, NULL));
+		if (d)
+			g_dir_close(d);
+		if (!files->len) {
+			fprintf(stderr, "%s: no *.eml files\n", corpus);
+			return 2;
+		}
+		count = (int)files->len;
+	}
 	int *fds = g_new(int, count);
 	uint64_t total = 0;
-	for (int k = 0; k < count; k++) {
+	for (int k = 0; k < count && corpus; k++) {
+		/* copied into unnamed temp files, as the milter hands messages over */
+		gchar *data = NULL;
+		gsize len = 0;
+		if (!g_file_get_contents(g_ptr_array_index(files, k), &data, &len, NULL)) {
+			fprintf(stderr, "%s: cannot read\n", (char *)g_ptr_array_index(files, k));
+			return 1;
+		}
+		GString gs = { .str = data, .len = len, .allocated_len = len + 1 };
+		fds[k] = write_temp(&gs);
+		total += len;
+		g_free(data);
+	}
+	for (int k = 0; k < count && !corpus; k++) {
 		/* sizes spread log-uniformly over 10 KB .. 2 MB */
 		double f = g_rand_double(r);
 		size_t target = (size_t)(10240.0 * pow(200.0, f));

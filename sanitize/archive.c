@@ -108,6 +108,7 @@ typedef struct walk {
 	GPtrArray *reasons;      /* the archive's */
 	int64_t expanded;        /* this archive's */
 	bool zip;
+	bool package;            /* a zip seen to be an OOXML or ODF package */
 	int err;                 /* negative errno: stop, tempfail */
 	unsigned char *buf;      /* ARCHIVE_BUF */
 } walk;
@@ -239,8 +240,15 @@ static void walk_file(walk *w, struct archive_entry *e, const char *name, const 
 	}
 	char *detected = NULL;
 	enum inspect_kind kind = INSPECT_KIND_NONE;
+	if (w->zip && (g_ascii_strcasecmp(name, "[Content_Types].xml") == 0 ||
+	               (strcmp(name, "mimetype") == 0 && hlen >= 35 &&
+	                memcmp(head, "application/vnd.oasis.opendocument.", 35) == 0)))
+		w->package = true;   /* Office writes [Content_Types].xml first, ODF its mimetype */
 	if (ok && !failed) {
-		detected = detect_mime_type(head, hlen, DETECT_FILE);
+		size_t nl = strlen(name);
+		bool xml_part = w->package && ((nl > 4 && g_ascii_strcasecmp(name + nl - 4, ".xml") == 0) ||
+		                               (nl > 5 && g_ascii_strcasecmp(name + nl - 5, ".rels") == 0));
+		detected = detect_mime_type(head, hlen, xml_part ? DETECT_PACKAGE_XML : DETECT_FILE);
 		inspect_type(base, NULL, NULL, detected, head, hlen, child);
 		kind = explained ? INSPECT_KIND_NONE : inspect_classify(base, NULL, detected, head, hlen);
 	}

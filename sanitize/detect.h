@@ -17,14 +17,16 @@
 #define DETECT_TEXT_HEAD_BYTES (8 * 1024)   /* bodies, with the text tests */
 
 enum detect_mode {
-	DETECT_FILE,        /* binary signatures; the text tests only when none matched */
+	DETECT_FILE,        /* text bytes: everything; else binary signatures, the text tests if none matched */
 	DETECT_FULL,        /* with the text tests (HTML bodies: tells HTML from plain text) */
-	DETECT_PLAIN_BODY,  /* binary signatures; "text/plain" when none matched and the bytes are text */
+	DETECT_PLAIN_BODY,  /* "text/plain" for text bytes; else binary signatures */
+	DETECT_PACKAGE_XML, /* an XML part of an Office/ODF package: "text/xml" for text bytes starting '<' */
 };
 
 /* MIME type ("application/pdf") of BUF, g_malloc'ed; NULL if libmagic fails.
- * libmagic's text tests cost about 1 ms a call, five times its binary
- * signatures, so they run only where their answer is needed. */
+ * libmagic's binary signatures cost 0.1-0.4 ms a call when none matches;
+ * its text tests (regular expressions) 0.7-2.5 ms on text that matches
+ * none, so they run only where their answer is needed. */
 char *detect_mime_type(const void *buf, size_t len, enum detect_mode mode);
 
 /* True when a detected type can be shown as text (text/..., message/...,

@@ -57,7 +57,6 @@ static void block_free(gpointer p)
 {
 	walk_block *b = p;
 	g_free(b->text);
-	g_free(b->html_src);
 	g_free(b);
 }
 
@@ -290,14 +289,13 @@ static int decode_part(walk_ctx *w, GMimePart *part, sink *s, mugai_part *rec, i
 	return rc;
 }
 
-static void add_block(walk_ctx *w, char *text, int quote, mugai_part *part, bool is_html, char *html_src)
+static void add_block(walk_ctx *w, char *text, int quote, mugai_part *part, bool is_html)
 {
 	walk_block *b = g_new0(walk_block, 1);
 	b->text = text;
 	b->quote = quote;
 	b->part = part;
 	b->is_html = is_html;
-	b->html_src = html_src;
 	g_ptr_array_add(w->blocks, b);
 }
 
@@ -520,7 +518,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 				g_free(text);
 				text = d;
 			}
-			add_block(w, text, quote, p, false, NULL);
+			add_block(w, text, quote, p, false);
 		} else {
 			unsigned flags = 0;
 			char *text = html2text_convert(utf8, ulen, w->cfg->links, 0, &flags);
@@ -537,8 +535,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 				result_add_reason(p->reasons, "html-script");
 			if (flags & HTML2TEXT_HAS_FORM)
 				result_add_reason(p->reasons, "html-form");
-			add_block(w, normalize_newlines(text), quote, p, true, utf8);
-			utf8 = NULL;
+			add_block(w, normalize_newlines(text), quote, p, true);
 		}
 		g_free(utf8);
 	}
@@ -555,36 +552,54 @@ done:
 
 /* Letters and digits only, NFKC, case-folded: what a reader would call the
  * same text, whatever the line breaks, markup or punctuation. */
+/* The letters and digits of S, ASCII in lower case, the rest as written. */
+static char *raw_words(const char *s)
+{
+	GString *o = g_string_new(NULL);
+	for (const char *p = s; *p;) {
+		if ((unsigned char)*p < 0x80) {
+			if (g_ascii_isalnum(*p))
+				g_string_append_c(o, g_ascii_tolower(*p));
+			p++;
+			continue;
+		}
+		gunichar c = g_utf8_get_char(p);
+		const char *next = g_utf8_next_char(p);
+		if (g_unichar_isalnum(c))
+			g_string_append_len(o, p, next - p);
+		p = next;
+	}
+	return g_string_free(o, FALSE);
+}
+
+/* The same after NFKC and case folding: full-width letters, ligatures and
+ * the like compare equal to what they stand for. */
 static char *norm_words(const char *s)
 {
 	char *nf = g_utf8_normalize(s, -1, G_NORMALIZE_NFKC);
 	char *cf = g_utf8_casefold(nf ? nf : "", -1);
-	GString *o = g_string_new(NULL);
-	for (const char *p = cf; *p; p = g_utf8_next_char(p)) {
-		gunichar c = g_utf8_get_char(p);
-		if (g_unichar_isalnum(c))
-			g_string_append_unichar(o, c);
-	}
+	char *w = raw_words(cf);
 	g_free(nf);
 	g_free(cf);
-	return g_string_free(o, FALSE);
+	return w;
 }
 
-/* The HTML's own words: shown-link URLs and image markers that the
- * conversion adds are left out, since a plain alternative rarely has them. */
-static char *html_words(const char *html_utf8)
+/* The converted HTML without the "<URL>" tokens and image markers that the
+ * conversion adds (a plain alternative rarely has them), in *STRIPPED (the
+ * caller frees it); returns *STRIPPED.  Any scheme, so that defanged ones
+ * ("hxxps:") go too. */
+static const char *html_words(const char *converted, char **stripped)
 {
-	unsigned flags = 0;
-	char *t = html2text_convert(html_utf8, strlen(html_utf8), MUGAI_LINKS_SHOW, 0, &flags);
-	if (!t)
-		return g_strdup("");
-	GRegex *re = g_regex_new(" ?<(?:https?|ftp|mailto):[^>\\s]*>|\\[画像: [^\\]\\n]*\\]", 0, 0, NULL);
-	char *stripped = g_regex_replace_literal(re, t, -1, 0, "", 0, NULL);
-	g_regex_unref(re);
-	char *w = norm_words(stripped ? stripped : t);
-	g_free(stripped);
-	g_free(t);
-	return w;
+	static GRegex *re;
+	if (g_once_init_enter(&re)) {
+		GRegex *r = g_regex_new(" ?<[A-Za-z][A-Za-z0-9+.-]*:[^>\\s]*>|\\[画像: [^\\]\\n]*\\]",
+		                        G_REGEX_OPTIMIZE, 0, NULL);
+		g_once_init_leave(&re, r);
+	}
+	*stripped = re ? g_regex_replace_literal(re, converted, -1, 0, "", 0, NULL) : NULL;
+	if (!*stripped)
+		*stripped = g_strdup(converted);
+	return *stripped;
 }
 
 /* Is NEEDLE a subsequence of HAY (UTF-8 code points, in order)? */
@@ -622,11 +637,21 @@ static void dedupe_alternative(walk_ctx *w, guint start, int quote)
 	}
 	if (!plain || !html)
 		return;
-	char *pw = norm_words(plain->text);
-	char *hw = html_words(html->html_src);
+	char *stripped;
 	/* The plain part holds every word of the HTML one: show it alone.  An
-	 * empty or stub plain part fails this, and then both are shown. */
+	 * empty or stub plain part fails this, and then both are shown.  The
+	 * words as written first (alternatives made from one text agree), and
+	 * only when they differ again after Unicode normalisation. */
+	char *pw = raw_words(plain->text), *hw = raw_words(html_words(html->text, &stripped));
 	bool dup = *pw && subsequence(hw, pw);
+	if (!dup) {
+		g_free(pw);
+		g_free(hw);
+		pw = norm_words(plain->text);
+		hw = norm_words(stripped);
+		dup = *pw && subsequence(hw, pw);
+	}
+	g_free(stripped);
 	g_free(pw);
 	g_free(hw);
 	if (!dup)
@@ -659,7 +684,7 @@ static void message_heading(walk_ctx *w, GMimeMessage *inner, int quote)
 		g_free(v);
 		g_free(pv);
 	}
-	add_block(w, g_string_free(s, FALSE), quote, NULL, false, NULL);
+	add_block(w, g_string_free(s, FALSE), quote, NULL, false);
 }
 
 static void render(walk_ctx *w, wnode *node, int quote, bool is_root);

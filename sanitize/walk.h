@@ -17,7 +17,6 @@ typedef struct walk_block {
 	int quote;           /* "> " prefix depth (embedded messages) */
 	mugai_part *part;    /* the part it came from; NULL for headings */
 	bool is_html;
-	char *html_src;      /* UTF-8 HTML source, kept for the alternative comparison */
 } walk_block;
 
 typedef struct walk_ctx {

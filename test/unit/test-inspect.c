@@ -9,6 +9,7 @@
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
+#include "sanitize/detect.h"
 #include "sanitize/inspect.h"
 #include "test/unit/tap.h"
 #include <archive.h>
@@ -392,6 +393,18 @@ static GByteArray *s_odt_basic(void)
 	           S("Basic/script-lc.xml", "<library:libraries/>"),
 	           S("Basic/Standard/Module1.xml", "<script:module>Sub Main\nShell \"calc\"\nEnd Sub</script:module>"));
 }
+/* Package XML parts skip libmagic's text tests only while they are text
+ * that starts with a tag; anything else is detected as any entry is. */
+static GByteArray *s_xml_part(void) { return str("\xef\xbb\xbf\r\n<w:document>0123456789abcdef</w:document>"); }
+static GByteArray *s_docx_pe_part(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx), B("word/document.xml", s_pe));
+}
+static GByteArray *s_docx_script_part(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
+	           S("word/document.xml", "#!/bin/sh\nrm -rf /tmp/x\n"));
+}
 static GByteArray *s_zip_pdfs(void)
 {
 	return ZIP(B("見積書.pdf", s_pdf_clean), B("請求書.pdf", s_pdf_clean2), S("資料/", ""));
@@ -670,6 +683,8 @@ static const fcase cases[] = {
 	{ "odt with basic", s_odt_basic, "a.odt", NULL, NULL, "macro", NULL, 0 },
 	{ "docx remote template", s_docx_remote, "a.docx", NULL, NULL, "external-reference", "attachedTemplate http://198.51.100.7/t.dotm", 0 },
 	{ "docx with ole object", s_docx_ole, "a.docx", NULL, NULL, "embedded-object", NULL, 0 },
+	{ "docx with a pe as a part", s_docx_pe_part, "a.docx", NULL, NULL, "archive-executable,type-mismatch", "word/document.xml: executable, type-mismatch", 0 },
+	{ "docx with a script as a part", s_docx_script_part, "a.docx", NULL, NULL, "archive-executable,type-mismatch", "word/document.xml: script, type-mismatch", 0 },
 	{ "docx with broken rels", s_docx_badxml, "a.docx", NULL, NULL, "document-unreadable", NULL, 0 },
 	{ "doc with vba", s_doc_vba, "a.doc", NULL, NULL, "macro", "macro (Macros)", 0 },
 	{ "doc encrypted", s_doc_encrypted, "a.doc", NULL, NULL, "encrypted", NULL, 0 },
@@ -855,6 +870,26 @@ static void run_text_case(unsigned idx)
 	g_string_free(text, TRUE);
 }
 
+/* The detection modes: which bytes get libmagic, which a fixed answer. */
+static const struct {
+	const char *label;
+	GByteArray *(*make)(void);
+	enum detect_mode mode;
+	const char *want;
+} detect_cases[] = {
+	{ "plain body, text", s_text, DETECT_PLAIN_BODY, "text/plain" },
+	{ "plain body, shell script text", s_shell, DETECT_PLAIN_BODY, "text/plain" },
+	{ "plain body, pe", s_pe, DETECT_PLAIN_BODY, "application/vnd.microsoft.portable-executable" },
+	{ "file, shell script", s_shell, DETECT_FILE, "text/x-shellscript" },
+	{ "file, html", s_html, DETECT_FILE, "text/html" },
+	{ "file, japanese text", s_text, DETECT_FILE, "text/plain" },
+	{ "file, pe", s_pe, DETECT_FILE, "application/vnd.microsoft.portable-executable" },
+	{ "file, png", s_png, DETECT_FILE, "image/png" },
+	{ "package xml, xml", s_xml_part, DETECT_PACKAGE_XML, "text/xml" },
+	{ "package xml, pe", s_pe, DETECT_PACKAGE_XML, "application/vnd.microsoft.portable-executable" },
+	{ "package xml, shell script", s_shell, DETECT_PACKAGE_XML, "text/x-shellscript" },
+};
+
 int main(int argc, char **argv)
 {
 	/* one case by label substring: test-inspect "zip bomb" */
@@ -862,6 +897,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
 		if (!only || strstr(cases[i].label, only))
 			run_case(&cases[i]);
+	for (size_t i = 0; i < G_N_ELEMENTS(detect_cases) && !only; i++) {
+		GByteArray *b = detect_cases[i].make();
+		char *got = detect_mime_type(b->data, b->len, detect_cases[i].mode);
+		TAP_STREQ(got, detect_cases[i].want, "detect: %s", detect_cases[i].label);
+		g_free(got);
+		g_byte_array_unref(b);
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(name_cases) && !only; i++) {
 		GPtrArray *r = g_ptr_array_new_with_free_func(g_free);
 		inspect_name(name_cases[i].name, r);
