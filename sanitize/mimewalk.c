@@ -572,6 +572,28 @@ static char *raw_words(const char *s)
 	return g_string_free(o, FALSE);
 }
 
+/* Is every character of S one that NFKC and case folding leave alone, or
+ * turn into something raw_words drops anyway?  ASCII, the ideographic space
+ * and CJK punctuation, kana, CJK ideographs and full-width punctuation: most
+ * Japanese and English mail.  Then raw_words(S) is norm_words(S). */
+static bool fold_stable(const char *s)
+{
+	for (const char *p = s; *p;) {
+		if ((unsigned char)*p < 0x80) {
+			p++;
+			continue;
+		}
+		gunichar c = g_utf8_get_char(p);
+		if (!((c >= 0x3000 && c <= 0x3035) || (c >= 0x3041 && c <= 0x3096) ||
+		      (c >= 0x30a1 && c <= 0x30fe) || (c >= 0x4e00 && c <= 0x9fff) ||
+		      (c >= 0xff01 && c <= 0xff0f) || (c >= 0xff1a && c <= 0xff20) ||
+		      (c >= 0xff3b && c <= 0xff40) || (c >= 0xff5b && c <= 0xff5e)))
+			return false;
+		p = g_utf8_next_char(p);
+	}
+	return true;
+}
+
 /* The same after NFKC and case folding: full-width letters, ligatures and
  * the like compare equal to what they stand for. */
 static char *norm_words(const char *s)
@@ -641,10 +663,11 @@ static void dedupe_alternative(walk_ctx *w, guint start, int quote)
 	/* The plain part holds every word of the HTML one: show it alone.  An
 	 * empty or stub plain part fails this, and then both are shown.  The
 	 * words as written first (alternatives made from one text agree), and
-	 * only when they differ again after Unicode normalisation. */
+	 * when they differ, again after Unicode normalisation unless that could
+	 * not change them. */
 	char *pw = raw_words(plain->text), *hw = raw_words(html_words(html->text, &stripped));
 	bool dup = *pw && subsequence(hw, pw);
-	if (!dup) {
+	if (!dup && !(fold_stable(plain->text) && fold_stable(stripped))) {
 		g_free(pw);
 		g_free(hw);
 		pw = norm_words(plain->text);
