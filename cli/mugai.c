@@ -165,11 +165,15 @@ static int cmd_sanitize(int argc, char **argv)
 	mugai_result *res = NULL;
 	enum verdict v = pipeline_run(cfg, &env, fd, &out, &res);
 	int rc = 0;
-	if (v == VERDICT_REJECTED || v == VERDICT_TEMPFAIL) {
+	if (v > VERDICT_SUSPECT) {   /* discarded, rejected, tempfail: nothing to write */
 		const verdict_row *row = verdict_lookup(res->verdict_reason ? res->verdict_reason : "internal:");
-		fprintf(stderr, "mugai: %s: %s %s %s (%s)\n", verdict_name(v), row->smtp, row->dsn,
-		        row->text_en, res->verdict_reason ? res->verdict_reason : "unknown");
-		rc = v == VERDICT_REJECTED ? EXIT_REJECT : EXIT_TEMPFAIL;
+		if (row->smtp)
+			fprintf(stderr, "mugai: %s: %s %s %s (%s)\n", verdict_name(v), row->smtp, row->dsn,
+			        row->text_en, res->verdict_reason ? res->verdict_reason : "unknown");
+		else   /* discarded: no SMTP reply of its own */
+			fprintf(stderr, "mugai: %s: %s (%s)\n", verdict_name(v), row->text_en,
+			        res->verdict_reason ? res->verdict_reason : "unknown");
+		rc = v == VERDICT_TEMPFAIL ? EXIT_TEMPFAIL : EXIT_REJECT;
 	} else {
 		int w = out ? fd_write_all(1, out->data, out->len) : -EIO;
 		if (w < 0) {

@@ -61,10 +61,11 @@ static const char *const cte_names[] = {
 };
 
 static const char *const on_suspect_names[] = {
-	[MUGAI_SUSPECT_DELIVER] = "deliver", [MUGAI_SUSPECT_REJECT] = "reject", NULL,
+	[MUGAI_SUSPECT_DELIVER] = "deliver", [MUGAI_SUSPECT_REJECT] = "reject",
+	[MUGAI_SUSPECT_DISCARD] = "discard", NULL,
 };
 
-static key_check check_socket, check_hostport;
+static key_check check_socket, check_hostport, check_addr_list;
 
 #define OFF(field) offsetof(mugai_config, field)
 #define STR(sec, key, def, check, field, doc) \
@@ -150,7 +151,19 @@ static const struct key keys[] = {
 	    "Findings inside one container listed in the notice and the audit"),
 
 	ENUM("policy", "on_suspect", "deliver", on_suspect_names, on_suspect,
-	     "Suspect mail: deliver the sanitized text with the notice, or reject it (550 5.7.1); either way the original is kept"),
+	     "Suspect mail: deliver the sanitized text with the notice, reject it (550 5.7.1), or discard it (accepted, not delivered); the original is kept in every case"),
+	STR("policy", "reject_suspect_from", "", check_addr_list, reject_suspect_from,
+	    "Exceptions to on_suspect, strictest first (reject, discard, deliver): suspect mail from these senders is rejected; a list of user@domain, domain (that domain) or .domain (its subdomains)"),
+	STR("policy", "reject_suspect_to", "", check_addr_list, reject_suspect_to,
+	    "Suspect mail to any of these recipients is rejected (same list syntax)"),
+	STR("policy", "discard_suspect_from", "", check_addr_list, discard_suspect_from,
+	    "Suspect mail from these senders is discarded (same list syntax)"),
+	STR("policy", "discard_suspect_to", "", check_addr_list, discard_suspect_to,
+	    "Suspect mail to any of these recipients is discarded (same list syntax)"),
+	STR("policy", "deliver_suspect_from", "", check_addr_list, deliver_suspect_from,
+	    "Suspect mail from these senders is delivered as sanitized text with the notice (same list syntax); nothing but text passes"),
+	STR("policy", "deliver_suspect_to", "", check_addr_list, deliver_suspect_to,
+	    "Suspect mail to any of these recipients is delivered as sanitized text with the notice (same list syntax)"),
 
 	PATH("quarantine", "dir", "/var/lib/mugai/quarantine", quarantine_dir,
 	     "Directory holding quarantined originals"),
@@ -230,6 +243,41 @@ static const char *check_hostport(const char *v)
 	if (!port_ok(port, strlen(port)))
 		return "has no port 1..65535";
 	return NULL;
+}
+
+/* Exception lists: entries separated by commas or blanks, each
+ * "user@domain", "domain" or ".domain"; a domain of dot-separated labels of
+ * letters, digits and hyphens.  A message never names its own path here, so
+ * this is about catching typos that would silently match nothing. */
+static const char *check_addr_list(const char *v)
+{
+	char **items = g_strsplit_set(v, ", \t", -1);
+	const char *why = NULL;
+	for (char **it = items; *it && !why; it++) {
+		const char *e = *it;
+		if (!*e)
+			continue;
+		const char *at = strrchr(e, '@');
+		if (at && (at == e || strchr(e, '@') != at))
+			why = "has an entry that is not user@domain, domain or .domain";
+		const char *d = at ? at + 1 : e[0] == '.' ? e + 1 : e;
+		bool label_start = true;
+		if (!why && (!*d || d[strlen(d) - 1] == '.'))
+			why = "has an entry with an empty domain";
+		for (const char *p = d; *p && !why; p++) {
+			if (*p == '.') {
+				if (label_start)
+					why = "has an entry with an empty domain label";
+				label_start = true;
+			} else if (g_ascii_isalnum(*p) || (*p == '-' && !label_start)) {
+				label_start = false;
+			} else {
+				why = "has an entry with a character a domain cannot hold";
+			}
+		}
+	}
+	g_strfreev(items);
+	return why;
 }
 
 /* ---- values ---- */

@@ -18,7 +18,7 @@
 
 enum mugai_links { MUGAI_LINKS_SHOW, MUGAI_LINKS_DEFANG, MUGAI_LINKS_REMOVE };
 enum mugai_cte { MUGAI_CTE_BASE64, MUGAI_CTE_QP };
-enum mugai_on_suspect { MUGAI_SUSPECT_DELIVER, MUGAI_SUSPECT_REJECT };
+enum mugai_on_suspect { MUGAI_SUSPECT_DELIVER, MUGAI_SUSPECT_REJECT, MUGAI_SUSPECT_DISCARD };
 
 typedef struct mugai_config {
 	/* [milter] */
@@ -62,7 +62,11 @@ typedef struct mugai_config {
 	int64_t findings;           /* findings: listed per container */
 
 	/* [policy] */
-	enum mugai_on_suspect on_suspect; /* on_suspect: deliver | reject */
+	enum mugai_on_suspect on_suspect; /* on_suspect: deliver | reject | discard */
+	/* exceptions to on_suspect: lists of user@domain, domain, .domain */
+	char *deliver_suspect_from, *deliver_suspect_to;
+	char *reject_suspect_from, *reject_suspect_to;
+	char *discard_suspect_from, *discard_suspect_to;
 
 	/* [quarantine] */
 	char *quarantine_dir;       /* dir */

@@ -263,6 +263,8 @@ static sfsistat answer(SMFICTX *ctx, enum verdict v, const char *reason)
 {
 	if (v == VERDICT_CLEAN || v == VERDICT_SANITIZED || v == VERDICT_SUSPECT)
 		return SMFIS_CONTINUE;
+	if (v == VERDICT_DISCARDED)
+		return SMFIS_DISCARD;   /* accepted, never delivered: the original is quarantined */
 	const verdict_row *row = verdict_lookup(reason ? reason : "internal:");
 	bool fails = (row->verdict == VERDICT_REJECTED || row->verdict == VERDICT_TEMPFAIL) && row->smtp;
 	if (!fails || (v == VERDICT_TEMPFAIL && row->verdict != VERDICT_TEMPFAIL))

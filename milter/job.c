@@ -296,7 +296,7 @@ int job_reply_check(const job_reply *r, uint64_t seq, uint64_t out_size, const c
 		FAIL("reply for another job");
 	if (r->quarantine_id && !quarantine_id_valid(r->quarantine_id))
 		FAIL("malformed quarantine ID");
-	if (r->verdict == VERDICT_REJECTED || r->verdict == VERDICT_TEMPFAIL) {
+	if (r->verdict > VERDICT_SUSPECT) {
 		if (r->has_output)
 			FAIL("output with a verdict that delivers nothing");
 		if (!r->verdict_reason || verdict_lookup(r->verdict_reason)->verdict != r->verdict)

@@ -8,6 +8,7 @@
  */
 #include "sanitize/pipeline.h"
 #include "sanitize/charset.h"
+#include "sanitize/policy.h"
 #include "sanitize/verdict.h"
 #include "sanitize/walk.h"
 #include "store/store.h"
@@ -182,6 +183,27 @@ static void explain_verdict(const pipeline_env *env, const mugai_result *r)
 	fputc('\n', env->explain);
 }
 
+/* [policy] for a suspect message: its exceptions or on_suspect.  These are
+ * policy, not findings: the original is quarantined whatever they say, and
+ * nothing but the rebuilt text can be delivered. */
+static void apply_suspect_policy(const mugai_config *cfg, const pipeline_env *env, mugai_result *r)
+{
+	g_ptr_array_add(r->rcpt, NULL);
+	char *rule = NULL;
+	enum mugai_on_suspect a = policy_on_suspect(cfg, r->from, (const char *const *)r->rcpt->pdata, &rule);
+	g_ptr_array_remove_index(r->rcpt, r->rcpt->len - 1);
+	if (a == MUGAI_SUSPECT_REJECT)
+		result_add_reason(r->reasons, "policy:suspect-rejected");
+	else if (a == MUGAI_SUSPECT_DISCARD)
+		result_add_reason(r->reasons, "policy:suspect-discarded");
+	else if (cfg->on_suspect != MUGAI_SUSPECT_DELIVER)
+		result_add_reason(r->reasons, "policy:suspect-delivered");  /* an exception did it */
+	if (env->explain && rule)
+		fprintf(env->explain, "policy: %s\n", rule);
+	g_free(rule);
+	verdict_decide(r);
+}
+
 enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
                           int fd, GByteArray **out, mugai_result **res)
 {
@@ -254,11 +276,8 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 		result_add_reason(r->reasons, "internal:walk");
 
 decide:
-	if (verdict_decide(r) == VERDICT_SUSPECT && cfg->on_suspect == MUGAI_SUSPECT_REJECT) {
-		/* policy, not a finding: the original is still quarantined */
-		result_add_reason(r->reasons, "policy:suspect-rejected");
-		verdict_decide(r);
-	}
+	if (verdict_decide(r) == VERDICT_SUSPECT)
+		apply_suspect_policy(cfg, env, r);
 	if (r->verdict <= VERDICT_SUSPECT && msg) {
 		char *body = NULL;
 		const char *why = NULL;
@@ -272,8 +291,9 @@ decide:
 			verdict_decide(r);
 		}
 		g_free(body);
-	} else if (r->verdict == VERDICT_REJECTED && strcmp(r->verdict_reason, "limit:message-size") != 0) {
-		/* kept for the administrator: a rejected message is still evidence */
+	} else if (r->verdict == VERDICT_DISCARDED ||
+	           (r->verdict == VERDICT_REJECTED && strcmp(r->verdict_reason, "limit:message-size") != 0)) {
+		/* kept for the administrator: a refused message is still evidence */
 		r->quarantine_id = g_strdup(qid);
 	}
 	if (r->verdict == VERDICT_TEMPFAIL) {
@@ -308,7 +328,7 @@ decide:
 	}
 	explain_verdict(env, r);
 
-	if (r->verdict >= VERDICT_REJECTED && output) {
+	if (r->verdict > VERDICT_SUSPECT && output) {
 		g_byte_array_unref(output);
 		output = NULL;
 	}

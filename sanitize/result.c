@@ -100,7 +100,7 @@ const char *verdict_name(enum verdict v)
 {
 	static const char *const names[] = {
 		[VERDICT_CLEAN] = "clean", [VERDICT_SANITIZED] = "sanitized",
-		[VERDICT_SUSPECT] = "suspect", [VERDICT_REJECTED] = "rejected",
+		[VERDICT_SUSPECT] = "suspect", [VERDICT_DISCARDED] = "discarded", [VERDICT_REJECTED] = "rejected",
 		[VERDICT_TEMPFAIL] = "tempfail",
 	};
 	return (unsigned)v < G_N_ELEMENTS(names) ? names[v] : "tempfail";

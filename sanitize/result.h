@@ -16,6 +16,7 @@ enum part_action { PART_KEPT, PART_CONVERTED, PART_REMOVED };
 
 enum verdict {
 	VERDICT_CLEAN, VERDICT_SANITIZED, VERDICT_SUSPECT,
+	VERDICT_DISCARDED,  /* suspect, and [policy] says accept without delivering */
 	VERDICT_REJECTED, VERDICT_TEMPFAIL
 };
 
@@ -44,7 +45,7 @@ typedef struct mugai_result {
 	uint64_t size;        /* bytes of the original message */
 	char sha256[65];      /* of the original message bytes */
 	enum verdict verdict;
-	char *verdict_reason; /* the reason that decided a rejected/tempfail verdict; NULL otherwise */
+	char *verdict_reason; /* the reason that decided a discarded/rejected/tempfail verdict; NULL otherwise */
 	char *quarantine_id;  /* NULL when clean */
 	int64_t elapsed_ms;
 	GPtrArray *reasons;   /* char *: message-level reasons (parse warnings, limits) */

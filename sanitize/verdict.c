@@ -19,6 +19,8 @@ const verdict_row verdict_table[] = {
 	{ "limit:message-size", VERDICT_REJECTED, "552", "5.3.4", "message too big for this gateway", "メールのサイズが上限を超えています" },
 	{ "limit:header-bytes", VERDICT_REJECTED, "552", "5.3.4", "message header too large for this gateway", "ヘッダーが上限を超えています" },
 	{ "policy:suspect-rejected", VERDICT_REJECTED, "550", "5.7.1", "message refused: suspect content ([policy] on_suspect = reject)", "要確認のため受け付けませんでした" },
+	/* discarded: accepted (250) and not delivered; the original is kept */
+	{ "policy:suspect-discarded", VERDICT_DISCARDED, NULL, NULL, "accepted and discarded: suspect content ([policy] on_suspect = discard)", "要確認のため受け取り、配送しませんでした" },
 	{ "malformed-message", VERDICT_REJECTED, "550", "5.6.0", "message could not be parsed", "メールを解析できません" },
 	/* suspect: held for an administrator; MIME ambiguity resolved toward removal */
 	{ "parse-warning:crit-", VERDICT_SUSPECT, NULL, NULL, "ambiguous MIME structure", "MIME 構造があいまいです" },
@@ -60,6 +62,7 @@ const verdict_row verdict_table[] = {
 	{ "text-too-large", VERDICT_SANITIZED, NULL, NULL, "text body larger than the inline limit", "本文が表示の上限より大きい" },
 	{ "html-conversion-failed", VERDICT_SANITIZED, NULL, NULL, "HTML body could not be converted; kept in the quarantine", "HTML 本文を変換できませんでした（原本は隔離）" },
 	{ "charset-invalid", VERDICT_SANITIZED, NULL, NULL, "undecodable bytes replaced by U+FFFD", "解読できない文字を置き換えました" },
+	{ "policy:suspect-delivered", VERDICT_SANITIZED, NULL, NULL, "suspect content delivered as text by a [policy] exception", "例外設定により、要確認の内容をテキストで配送しました" },
 	{ "signature", VERDICT_SANITIZED, NULL, NULL, "digital signature removed: it does not match the rebuilt message", "電子署名は、組み直したメールとは一致しないため取り除きました" },
 	/* informational: recorded, no effect on the verdict */
 	{ "parse-warning:", VERDICT_CLEAN, NULL, NULL, "MIME parser warning", "MIME 解析の警告" },
@@ -92,12 +95,13 @@ const verdict_row *verdict_lookup(const char *reason)
 	return &unknown_row;
 }
 
-/* Severity order: tempfail > rejected > suspect > sanitized > clean. */
+/* Severity order: tempfail > rejected > discarded > suspect > sanitized > clean. */
 static int severity(enum verdict v)
 {
 	switch (v) {
-	case VERDICT_TEMPFAIL: return 4;
-	case VERDICT_REJECTED: return 3;
+	case VERDICT_TEMPFAIL: return 5;
+	case VERDICT_REJECTED: return 4;
+	case VERDICT_DISCARDED: return 3;
 	case VERDICT_SUSPECT: return 2;
 	case VERDICT_SANITIZED: return 1;
 	default: return 0;
@@ -138,6 +142,6 @@ enum verdict verdict_decide(mugai_result *r)
 	}
 	r->verdict = best;
 	g_free(r->verdict_reason);
-	r->verdict_reason = (best == VERDICT_REJECTED || best == VERDICT_TEMPFAIL) ? g_strdup(why) : NULL;
+	r->verdict_reason = best >= VERDICT_DISCARDED ? g_strdup(why) : NULL;
 	return best;
 }

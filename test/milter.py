@@ -350,6 +350,21 @@ def main():
         m.write_conf("subject_tag = [外部]")
         deliver(t, mugai, m, tmp, attachment, "BRELOAD2", "sanitized", "Content-Type", "after a failed reload: still tagged")
 
+        # [policy] on_suspect = discard: accepted, not delivered, original kept
+        d = Milter(milter, tmp, "discard")
+        d.write_conf("[policy]\non_suspect = discard")
+        t.ok(d.start(), "milter with on_suspect = discard starts", d.log())
+        qid = "DDISC1"
+        ok, out, _ = miltertest("discard.lua", d, eml=os.path.join(GOLDEN, "text-is-exe.eml"), qid=qid)
+        t.ok(ok, "suspect under on_suspect = discard: SMFIR_DISCARD, nothing changed", out + d.log()[-3000:])
+        one_line(t, d, qid, r"verdict=discarded reason=policy:suspect-discarded removed=1 quarantine=\d{8}-", "discard: logged")
+        rec = record(d, qid)
+        p, _ = run([mugai, "quarantine", "export", "--quarantine-dir", d.qdir, rec.get("quarantine_id") or "none"])
+        t.ok(rec.get("verdict") == "discarded" and p is not None and p.returncode == 0 and
+             p.stdout == as_received(os.path.join(GOLDEN, "text-is-exe.eml")),
+             "discard: audited as discarded, the original in the quarantine", json.dumps(rec))
+        d.stop()
+
         pids = m.worker_pids()
         rc = m.stop()
         t.ok(rc == 0, "SIGTERM: exit 0 (got %s)" % rc, m.log()[-2000:])
