@@ -22,6 +22,7 @@
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/un.h>
 
 #include <glib.h>
 
@@ -65,7 +66,7 @@ static const char *const on_suspect_names[] = {
 	[MUGAI_SUSPECT_DISCARD] = "discard", NULL,
 };
 
-static key_check check_socket, check_hostport, check_addr_list;
+static key_check check_socket, check_hostport, check_clamd, check_addr_list;
 
 #define OFF(field) offsetof(mugai_config, field)
 #define STR(sec, key, def, check, field, doc) \
@@ -149,6 +150,12 @@ static const struct key keys[] = {
 	    "Storages and streams walked in one OLE2 file; more is document-unreadable"),
 	NUM("detect", "findings", T_INT, "50", 1, 10000, findings,
 	    "Findings inside one container listed in the notice and the audit"),
+	STR("detect", "clamd_socket", "", check_clamd, clamd_socket,
+	    "clamd scanning every part not kept as text: unix:/PATH or /PATH, HOST:PORT or [IPV6]:PORT; empty = off; a hit is suspect (clamav:NAME), clamd down or failing a tempfail"),
+	NUM("detect", "clamd_timeout", T_DURATION, "30", 1, 600, clamd_timeout,
+	    "Time for one part's scan, connect to answer; longer is a tempfail (clamav-timeout)"),
+	NUM("detect", "clamd_max_size", T_SIZE, "25M", KiB, 4 * GiB, clamd_max_size,
+	    "Largest part sent to clamd, at most clamd's StreamMaxLength (25M by default); a larger part is not scanned and is suspect (clamav-too-large)"),
 
 	ENUM("policy", "on_suspect", "deliver", on_suspect_names, on_suspect,
 	     "Suspect mail: deliver the sanitized text with the notice, reject it (550 5.7.1), or discard it (accepted, not delivered); the original is kept in every case"),
@@ -243,6 +250,21 @@ static const char *check_hostport(const char *v)
 	if (!port_ok(port, strlen(port)))
 		return "has no port 1..65535";
 	return NULL;
+}
+
+/* Where clamd listens: the forms sanitize/clamav.c connects to.  A unix
+ * path must fit in sockaddr_un. */
+static const char *check_clamd(const char *v)
+{
+	const char *path = g_str_has_prefix(v, "unix:") ? v + 5 : v;
+
+	if (!*v)
+		return NULL;
+	if (path[0] == '/')
+		return strlen(path) < sizeof ((struct sockaddr_un *)0)->sun_path ? NULL : "is a unix socket path over 107 bytes";
+	if (path != v)
+		return "is not unix:/ABSOLUTE/PATH";
+	return check_hostport(v);
 }
 
 /* Exception lists: entries separated by commas or blanks, each

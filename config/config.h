@@ -60,6 +60,9 @@ typedef struct mugai_config {
 	int64_t pdf_inflated;       /* pdf_inflated: bytes inflated from one PDF */
 	int64_t ole_entries;        /* ole_entries: entries walked in one OLE2 file */
 	int64_t findings;           /* findings: listed per container */
+	char *clamd_socket;         /* clamd_socket: unix:/PATH, /PATH, HOST:PORT or [IPV6]:PORT; "" = no ClamAV */
+	int64_t clamd_timeout;      /* clamd_timeout: seconds for one part's scan, connect to answer */
+	int64_t clamd_max_size;     /* clamd_max_size: largest part sent; larger = clamav-too-large */
 
 	/* [policy] */
 	enum mugai_on_suspect on_suspect; /* on_suspect: deliver | reject | discard */

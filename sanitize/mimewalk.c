@@ -11,6 +11,7 @@
  */
 #include "sanitize/walk.h"
 #include "sanitize/charset.h"
+#include "sanitize/clamav.h"
 #include "sanitize/decode.h"
 #include "sanitize/detect.h"
 #include "sanitize/html2text.h"
@@ -189,6 +190,51 @@ static bool past_deadline(walk_ctx *w)
 		return true;
 	}
 	return false;
+}
+
+/* ---- ClamAV ---- */
+
+/* With [detect] clamd_socket set, the decoded bytes of every part not kept
+ * as text (removed files, text bodies removed or converted, blocks cut out
+ * of a text) are scanned: from FD when it is >= 0, else the SIZE bytes at
+ * BUF.  A hit is "clamav:NAME" on the part and on the message: suspect.  A
+ * part over clamd_max_size is not sent: "clamav-too-large", suspect (an
+ * administrator looks; retrying would not change it, so no tempfail); clamd
+ * answering that the stream passed its StreamMaxLength is the same.  clamd
+ * unreachable, silent past clamd_timeout or answering an error is a
+ * message reason that tempfails (fail closed), and what failed is a finding
+ * of the part for the audit record; the walk stops there. */
+static void clamav_part(walk_ctx *w, mugai_part *p, int fd, const char *buf, uint64_t size)
+{
+	const mugai_config *cfg = w->cfg;
+	if (!cfg->clamd_socket[0] || w->stop)
+		return;
+	if (size > (uint64_t)cfg->clamd_max_size) {
+		result_add_reason(p->reasons, "clamav-too-large");
+		return;
+	}
+	gint64 deadline = MIN(g_get_monotonic_time() + cfg->clamd_timeout * G_USEC_PER_SEC, w->deadline);
+	char *name = NULL, *detail = NULL;
+	int r = fd >= 0 ? clamav_scan_fd(cfg->clamd_socket, fd, size, deadline, &name, &detail)
+	                : clamav_scan_buf(cfg->clamd_socket, buf, (size_t)size, deadline, &name, &detail);
+	if (r == CLAMAV_FOUND) {
+		char *reason = g_strconcat("clamav:", name, NULL);
+		result_add_reason(p->reasons, reason);
+		result_add_reason(w->res->reasons, reason);
+		g_free(reason);
+	} else if (r == CLAMAV_TOO_LARGE) {
+		result_add_reason(p->reasons, "clamav-too-large");
+	} else if (r < 0) {
+		/* the walk's own deadline ran out first: that is limit:time */
+		const char *reason = r == -ETIMEDOUT && past_deadline(w) ? "limit:time"
+		                   : r == -ETIMEDOUT ? "clamav-timeout" : r == -EPROTO ? "clamav-error"
+		                   : r == -EIO ? "internal:clamav-read" : "clamav-unavailable";
+		result_add_reason(w->res->reasons, reason);
+		g_ptr_array_add(p->findings, g_strdup_printf("%s (%s)", reason, detail ? detail : "?"));
+		w->stop = true;
+	}
+	g_free(name);
+	g_free(detail);
 }
 
 /* ---- decoding one leaf ---- */
@@ -370,6 +416,7 @@ static char *cut_encoded_blocks(walk_ctx *w, mugai_part *body, char *text)
 		result_add_reason(p->reasons, "encoded-in-text");
 		if (p->filename)
 			inspect_name(p->filename, p->reasons);
+		clamav_part(w, p, -1, text + b->start, p->size);
 		result_add_reason(body->reasons, "encoded-in-text");
 		char *name = p->filename ? charset_printable(p->filename) : g_strdup("?");
 		g_string_append_len(out, text + at, (gssize)(b->start - at));
@@ -438,7 +485,10 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	if (body) {
 		s.text = g_byte_array_new();
 		s.text_limit = (uint64_t)w->cfg->max_text_size;
-	} else if (GMIME_IS_PART(obj) && (s.spill = spill_open()) < 0) {
+	}
+	/* files always, bodies for ClamAV: one that ends up removed or
+	 * converted is scanned whole, even past text_size */
+	if ((!body || w->cfg->clamd_socket[0]) && GMIME_IS_PART(obj) && (s.spill = spill_open()) < 0) {
 		result_add_reason(w->res->reasons, "internal:spill");
 		w->stop = true;
 	}
@@ -540,6 +590,8 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		g_free(utf8);
 	}
 done:
+	if (rc == 0 && p->action != PART_KEPT && s.spill >= 0)
+		clamav_part(w, p, s.spill, NULL, p->size);
 	if (s.spill >= 0)
 		close(s.spill);
 	g_byte_array_unref(s.head);

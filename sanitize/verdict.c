@@ -15,6 +15,10 @@ const verdict_row verdict_table[] = {
 	{ "audit-failed", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer cannot write its audit log, try again later", "監査ログを書き込めませんでした" },
 	{ "output-check-failed", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer produced an invalid message, try again later", "出力検査に失敗しました" },
 	{ "limit:time", VERDICT_TEMPFAIL, "451", "4.7.0", "mail sanitizer time limit exceeded, try again later", "処理時間の上限を超えました" },
+	/* [detect] clamd_socket set: a part that could not be scanned fails closed */
+	{ "clamav-unavailable", VERDICT_TEMPFAIL, "451", "4.7.0", "virus scanner (clamd) unreachable, try again later", "ウイルス検査 (clamd) に接続できませんでした" },
+	{ "clamav-timeout", VERDICT_TEMPFAIL, "451", "4.7.0", "virus scanner (clamd) did not answer in time, try again later", "ウイルス検査 (clamd) が時間内に応答しませんでした" },
+	{ "clamav-error", VERDICT_TEMPFAIL, "451", "4.7.0", "virus scanner (clamd) failed, try again later", "ウイルス検査 (clamd) が失敗しました" },
 	/* rejections: policy says no, with a clear reason */
 	{ "limit:message-size", VERDICT_REJECTED, "552", "5.3.4", "message too big for this gateway", "メールのサイズが上限を超えています" },
 	{ "limit:header-bytes", VERDICT_REJECTED, "552", "5.3.4", "message header too large for this gateway", "ヘッダーが上限を超えています" },
@@ -54,6 +58,11 @@ const verdict_row verdict_table[] = {
 	{ "archive-unreadable", VERDICT_SUSPECT, NULL, NULL, "archive that could not be read", "圧縮ファイルを読めませんでした" },
 	{ "document-unreadable", VERDICT_SUSPECT, NULL, NULL, "document that could not be inspected", "文書を検査できませんでした" },
 	{ "encoded-in-text", VERDICT_SUSPECT, NULL, NULL, "file hidden in the text as uuencode, yEnc or BinHex: cut out", "本文中に符号化されたファイル（uuencode など）があり、取り除きました" },
+	/* ClamAV: "clamav:" + the signature name clamd gave; a part over
+	 * clamd_max_size or clamd's StreamMaxLength is not scanned, and since
+	 * retrying cannot change that, it is held for a look, not tempfailed */
+	{ "clamav:", VERDICT_SUSPECT, NULL, NULL, "ClamAV found malware or a threat", "ウイルス対策ソフト ClamAV が脅威を検出しました" },
+	{ "clamav-too-large", VERDICT_SUSPECT, NULL, NULL, "too large for the virus scanner: not scanned", "ウイルス検査の上限より大きいため検査していません" },
 	{ "tnef", VERDICT_SUSPECT, NULL, NULL, "Outlook TNEF (winmail.dat): not expanded, may hold files", "Outlook の TNEF 形式（winmail.dat）です。中のファイルは展開していません" },
 	/* sanitized: changed as policy says */
 	{ "attachment", VERDICT_SANITIZED, NULL, NULL, "attachment removed", "添付ファイル" },

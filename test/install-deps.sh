@@ -1,11 +1,12 @@
 #!/bin/sh
 # Debian 12 packages needed to build mugai, run its tests and the demo:
-# the libraries, Postfix and its tools (smtp-sink, swaks), miltertest.
+# the libraries, Postfix and its tools (smtp-sink, swaks), miltertest, and
+# clamd with ClamAV's test files (test/clamav.py starts its own clamd).
 set -e
 PKGS="build-essential meson ninja-build pkg-config python3 procps
  libglib2.0-dev libgmime-3.0-dev libmagic-dev libmagic1 libxml2-dev libinih-dev
  libjson-c-dev libarchive-dev libssl-dev libmilter-dev libgsf-1-dev zlib1g-dev
- postfix swaks miltertest"
+ postfix swaks miltertest clamav-daemon clamav-testfiles"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=""
@@ -19,3 +20,19 @@ export DEBIAN_FRONTEND=noninteractive
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends $missing
+# clamav-daemon brings the system's clamd and freshclam services.  The tests
+# run their own clamd with their own signatures; freshclam would only try to
+# reach the internet, and the system clamd has no database to start with.
+# Stop and disable both, when this script is what installed them.
+case " $missing " in
+*" clamav-daemon "*)
+	if [ -d /run/systemd/system ]; then
+		$SUDO systemctl disable --now clamav-freshclam.service clamav-daemon.socket clamav-daemon.service >/dev/null 2>&1 || true
+	else
+		for s in clamav-freshclam clamav-daemon; do
+			$SUDO invoke-rc.d "$s" stop >/dev/null 2>&1 || true
+			$SUDO update-rc.d "$s" disable >/dev/null 2>&1 || true
+		done
+	fi
+	;;
+esac
