@@ -288,48 +288,77 @@ static bool host_end(char c)
  * dots of the host part as "[.]" (an existing "[.]" is left alone), for
  * mailto: the dots of the domains after '@'.  Without a scheme the part
  * before the first '/' is taken as the host ("www.example.jp/x"). */
+/* Where in URL[from..n) another URL starts: "http://", "https://" or
+ * "ftp://" anywhere (a redirector's "?u=https://..." is as clickable to a
+ * lenient linkifier as the outer one), or "www." after '=', '&' or '?';
+ * N when none. */
+static size_t embedded_url(const char *url, size_t from, size_t n)
+{
+	for (size_t j = from; j < n; j++) {
+		size_t rest = n - j;
+		char c = url[j] | 0x20;
+		if ((c == 'h' && ((rest >= 7 && g_ascii_strncasecmp(url + j, "http://", 7) == 0) ||
+		                  (rest >= 8 && g_ascii_strncasecmp(url + j, "https://", 8) == 0))) ||
+		    (c == 'f' && rest >= 6 && g_ascii_strncasecmp(url + j, "ftp://", 6) == 0) ||
+		    (c == 'w' && j > from && strchr("=&?", url[j - 1]) && rest >= 4 &&
+		     g_ascii_strncasecmp(url + j, "www.", 4) == 0))
+			return j;
+	}
+	return n;
+}
+
 static void defang_append(GString *dst, const char *url, size_t n)
 {
-	size_t i = 0, s;
-	bool in_domain = false;
+	for (;;) {
+		size_t i = 0, s;
+		bool in_domain = false;
 
-	for (s = 0; s < n && (g_ascii_isalnum(url[s]) || url[s] == '+' ||
-	                      url[s] == '-' || url[s] == '.'); s++)
-		;
-	if (s > 0 && s < n && url[s] == ':' && g_ascii_isalpha(url[0])) {
-		if (s == 6 && g_ascii_strncasecmp(url, "mailto", 6) == 0) {
-			g_string_append_len(dst, url, 7);
-			for (i = 7; i < n && url[i] != '?'; i++) {
-				if (url[i] == '@')
-					in_domain = true;
-				else if (url[i] == ',')
-					in_domain = false;
-				if (url[i] == '.' && in_domain &&
-				    !(i > 0 && url[i - 1] == '[' && i + 1 < n && url[i + 1] == ']'))
-					g_string_append(dst, "[.]");
-				else
-					g_string_append_c(dst, url[i]);
+		for (s = 0; s < n && (g_ascii_isalnum(url[s]) || url[s] == '+' ||
+		                      url[s] == '-' || url[s] == '.'); s++)
+			;
+		if (s > 0 && s < n && url[s] == ':' && g_ascii_isalpha(url[0])) {
+			if (s == 6 && g_ascii_strncasecmp(url, "mailto", 6) == 0) {
+				g_string_append_len(dst, url, 7);
+				for (i = 7; i < n && url[i] != '?'; i++) {
+					if (url[i] == '@')
+						in_domain = true;
+					else if (url[i] == ',')
+						in_domain = false;
+					if (url[i] == '.' && in_domain &&
+					    !(i > 0 && url[i - 1] == '[' && i + 1 < n && url[i + 1] == ']'))
+						g_string_append(dst, "[.]");
+					else
+						g_string_append_c(dst, url[i]);
+				}
+				g_string_append_len(dst, url + i, (gssize)(n - i));
+				return;
 			}
-			g_string_append_len(dst, url + i, (gssize)(n - i));
+			for (i = 0; i < s; i++) {
+				char c = url[i];
+				g_string_append_c(dst, c == 't' ? 'x' : c == 'T' ? 'X' : c);
+			}
+			g_string_append_c(dst, ':');
+			i = s + 1;
+			while (i < n && (url[i] == '/' || url[i] == '\\'))
+				g_string_append_c(dst, url[i++]);
+		}
+		/* the host, then the rest verbatim, up to a URL inside either,
+		 * which is defanged in turn (a loop, not recursion: hostile text
+		 * may nest thousands) */
+		size_t j = embedded_url(url, MAX(i, (size_t)1), n);
+		for (; i < j && !host_end(url[i]); i++) {
+			if (url[i] == '.' &&
+			    !(i > 0 && url[i - 1] == '[' && i + 1 < n && url[i + 1] == ']'))
+				g_string_append(dst, "[.]");
+			else
+				g_string_append_c(dst, url[i]);
+		}
+		g_string_append_len(dst, url + i, (gssize)(j - i));
+		if (j == n)
 			return;
-		}
-		for (i = 0; i < s; i++) {
-			char c = url[i];
-			g_string_append_c(dst, c == 't' ? 'x' : c == 'T' ? 'X' : c);
-		}
-		g_string_append_c(dst, ':');
-		i = s + 1;
-		while (i < n && (url[i] == '/' || url[i] == '\\'))
-			g_string_append_c(dst, url[i++]);
+		url += j;
+		n -= j;
 	}
-	for (; i < n && !host_end(url[i]); i++) {
-		if (url[i] == '.' &&
-		    !(i > 0 && url[i - 1] == '[' && i + 1 < n && url[i + 1] == ']'))
-			g_string_append(dst, "[.]");
-		else
-			g_string_append_c(dst, url[i]);
-	}
-	g_string_append_len(dst, url + i, (gssize)(n - i));
 }
 
 char *html2text_defang_url(const char *url)

@@ -1,6 +1,7 @@
 #!/bin/bash
 # The README's test command: build (warnings are errors), run every test,
-# then build again with ASan+UBSan and run every test again.  Prints the
+# then build again with ASan+UBSan and run every test again, then give each
+# libFuzzer target a short run (FUZZ_SECONDS, default 20).  Prints the
 # totals as the last line: "N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -33,5 +34,16 @@ run_suite build
 echo "== build and test under AddressSanitizer + UndefinedBehaviorSanitizer"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 run_suite build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug
+echo "== short fuzz runs (libFuzzer + ASan + UBSan, ${FUZZ_SECONDS:=20} s per target)"
+for t in pipeline inspect textenc html2text; do
+	if test/fuzz/run.sh "$t" "$FUZZ_SECONDS" >"build-fuzz-$t.log" 2>&1; then
+		passed=$((passed + 1))
+		echo "fuzz $t: no finding in $(sed -n 's/^stat::number_of_executed_units: *//p' "build-fuzz-$t.log") runs"
+	else
+		failed=$((failed + 1))
+		echo "fuzz $t: FAILED (build-fuzz-$t.log, test/fuzz/findings/)"
+		tail -40 "build-fuzz-$t.log"
+	fi
+done
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

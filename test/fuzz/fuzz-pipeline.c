@@ -5,7 +5,9 @@
  * and any output must be what output_check() accepts; a crash, a sanitizer
  * report or a hang is a finding.  Built and run by test/fuzz/run.sh.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "config/config.h"
 #include "sanitize/pipeline.h"
 #include <stdint.h>

@@ -150,6 +150,13 @@ static const struct tcase cases[] = {
 	  "open <https://example.jp>\n", 0, 0, 0, NULL },
 	{ "bare URLs in text, defang", "see http://example.com/a.b and www.example.org or HTTPS://x.example.jp?q=a.b", DEFANG,
 	  "see hxxp://example[.]com/a.b and www[.]example[.]org or HXXPS://x[.]example[.]jp?q=a.b\n", 0, 0, 0, NULL },
+	{ "URL inside a redirector's URL, defang",
+	  "<a href=\"https://r.example/go?u=https://evil.example/p&amp;v=www.evil2.example\">t</a> "
+	  "https://b.example/x?next=HTTP://c.example.com/", DEFANG,
+	  "t <hxxps://r[.]example/go?u=hxxps://evil[.]example/p&v=www[.]evil2[.]example> "
+	  "hxxps://b[.]example/x?next=HXXP://c[.]example[.]com/\n", 0, 0, 0, NULL },
+	{ "URL run into another URL's host, defang", "x https://a.example=https://b.example/c", DEFANG,
+	  "x hxxps://a[.]example=hxxps://b[.]example/c\n", 0, 0, 0, NULL },
 	{ "bare URLs in text split by markup, defang", "<b>http</b>://exa<i>mple</i>.com/", DEFANG,
 	  "hxxp://example[.]com/\n", 0, 0, 0, NULL },
 	{ "bare URLs in text, show", "see http://example.com/a.b and www.example.org", SHOW,
