@@ -91,6 +91,8 @@ static const struct key keys[] = {
 	    "Group given the unix socket, Postfix's; empty = do not change"),
 	NUM("milter", "workers", T_INT, "4", 1, 64, milter_workers,
 	    "Pipeline processes started ahead; more than the CPUs, as each waits for fsync part of the time"),
+	NUM("milter", "worker_messages", T_INT, "1000", 0, 1000000, milter_worker_messages,
+	    "Messages a worker process handles before it is replaced by a fresh one (0 = never)"),
 	NUM("milter", "message_timeout", T_DURATION, "240", 5, 3600, milter_timeout,
 	    "Deadline of one message at end of data, worker wait included; below Postfix's milter_content_timeout"),
 	NUM("milter", "spool_memory", T_SIZE, "1M", 0, GiB, milter_spool_memory,

@@ -26,6 +26,7 @@ typedef struct mugai_config {
 	char *milter_user;          /* user: account after the socket is open; "" = keep */
 	char *milter_group;         /* group: socket group (Postfix's); "" = keep */
 	int64_t milter_workers;     /* workers: pipeline processes started ahead */
+	int64_t milter_worker_messages; /* worker_messages: messages before a worker is replaced; 0 = never */
 	int64_t milter_timeout;     /* message_timeout: seconds per message in a worker */
 	int64_t milter_spool_memory;/* spool_memory: bytes kept in memory before a temp file */
 	char *milter_spool_dir;     /* spool_dir */

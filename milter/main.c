@@ -204,6 +204,7 @@ static void reload(const struct sigctx *sc)
 	unsigned gen = s->gen;
 	int fd = s->config_fd;
 	snapshot_install(snapshot_ref(s));
+	pool_set_max_jobs(sc->workers, (unsigned)b->milter_worker_messages);
 	pool_reconfigure(sc->workers, fd, gen);
 	snapshot_unref(s);
 	syslog(LOG_INFO, "reload: configuration %s loaded (generation %u)", sc->config ? sc->config : MUGAI_DEFAULT_CONFIG, gen);
@@ -282,6 +283,7 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 
 	pool *workers = pool_new("/proc/self/exe", (unsigned)cfg->milter_workers, a.foreground);
+	pool_set_max_jobs(workers, (unsigned)cfg->milter_worker_messages);
 	struct stat sock_st = { 0 };
 	if (filter_register(workers) < 0 || open_socket(cfg, &user, gid, gid_set, &sock_st) < 0 ||
 	    drop_privileges(cfg->milter_user, &user) < 0) {

@@ -34,6 +34,7 @@ struct slot {
 	pid_t pid;          /* 0: none, or reaped */
 	int sock;           /* -1: none */
 	unsigned gen;       /* configuration generation it was started with */
+	unsigned jobs;      /* jobs done since it started */
 	enum slot_state state;
 };
 
@@ -46,6 +47,7 @@ struct pool {
 	struct slot *slots;
 	int config_fd;
 	unsigned gen;
+	unsigned max_jobs;        /* retire a worker after this many jobs; 0 = never */
 	GArray *graves;           /* pid_t: killed or retired, not reaped yet */
 	bool stopping;
 };
@@ -159,6 +161,7 @@ static int spawn(pool *p, struct slot *s)
 	s->pid = pid;
 	s->sock = sv[0];
 	s->gen = gen;
+	s->jobs = 0;
 	pthread_mutex_unlock(&p->lock);
 
 	frame_reader fr;
@@ -198,12 +201,20 @@ int pool_start(pool *p, int config_fd, unsigned generation)
 	return 0;
 }
 
-/* Give S back.  A worker that failed, or runs an old configuration, is
- * replaced first (outside the lock, S still marked busy). */
+void pool_set_max_jobs(pool *p, unsigned max_jobs)
+{
+	pthread_mutex_lock(&p->lock);
+	p->max_jobs = max_jobs;
+	pthread_mutex_unlock(&p->lock);
+}
+
+/* Give S back.  A worker that failed, runs an old configuration or has done
+ * its share of jobs (whatever a long life leaks or fragments is gone with
+ * it) is replaced first (outside the lock, S still marked busy). */
 static void release(pool *p, struct slot *s, bool ok)
 {
 	pthread_mutex_lock(&p->lock);
-	if (ok && s->gen == p->gen && !p->stopping) {
+	if (ok && s->gen == p->gen && !p->stopping && (p->max_jobs == 0 || s->jobs < p->max_jobs)) {
 		s->state = SLOT_IDLE;
 		pthread_cond_broadcast(&p->changed);
 		pthread_mutex_unlock(&p->lock);
@@ -353,6 +364,7 @@ int pool_run(pool *p, const job *j, int msg_fd, int64_t deadline,
 			job_reply_check(rep, j->seq, fr.fd >= 0 ? (uint64_t)st.st_size : 0, &why);
 	}
 	if (r == 1 && !why) {
+		s->jobs++;   /* the slot is ours (busy) until release */
 		release(p, s, true);
 		*reply = rep;
 		*out_fd = fr.fd;

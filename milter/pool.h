@@ -30,6 +30,10 @@ pool *pool_free(pool *p);   /* NULL-safe; stops the pool first; returns NULL */
  * after logging which worker failed. */
 int pool_start(pool *p, int config_fd, unsigned generation);
 
+/* Retire each worker after MAX_JOBS jobs (0 = never): it is replaced when
+ * its last job is done, so a long-lived process cannot accumulate leaks. */
+void pool_set_max_jobs(pool *p, unsigned max_jobs);
+
 /* A new configuration: idle workers are replaced now, busy ones when their
  * job is done. */
 void pool_reconfigure(pool *p, int config_fd, unsigned generation);

@@ -350,6 +350,21 @@ def main():
         m.write_conf("subject_tag = [外部]")
         deliver(t, mugai, m, tmp, attachment, "BRELOAD2", "sanitized", "Content-Type", "after a failed reload: still tagged")
 
+        # [milter] worker_messages: a worker is replaced after its share of jobs
+        r = Milter(milter, tmp, "recycle")
+        r.write_conf("[milter]\nworker_messages = 2")
+        t.ok(r.start(), "milter with worker_messages = 2 starts", r.log())
+        first = set(r.children())
+        for k in range(5):
+            deliver(t, mugai, r, tmp, clean, "ERECY%d" % k, "clean", "Content-Type",
+                    "worker_messages = 2: message %d delivered" % (k + 1))
+        now = set(r.children())
+        started = r.worker_pids()
+        t.ok(len(now) == 2 and now != first and len(started) >= 4,
+             "worker_messages = 2: workers replaced, two running (%d started)" % len(started), r.log()[-2000:])
+        t.ok(not re.search(r"killed|died", r.log()), "worker_messages = 2: retired, not killed", r.log()[-2000:])
+        r.stop()
+
         # [policy] on_suspect = discard: accepted, not delivered, original kept
         d = Milter(milter, tmp, "discard")
         d.write_conf("[policy]\non_suspect = discard")
