@@ -24,8 +24,16 @@
  * /OpenAction is common and harmless as a destination ("open at page 1,
  * fit width"): an array, a GoTo action, or a reference to either is not
  * counted; any other value is.
+ *
+ * /Encrypt with an empty user password (an "owner password" that only
+ * restricts printing or editing, common in Japanese public documents) is
+ * no secret: every reader opens it.  qpdf, asked only to decrypt, writes
+ * the file out without encryption and without object streams, and the
+ * scan runs again over that ("pdf-owner-password", informational).  Any
+ * other encryption stays "encrypted": what it holds cannot be inspected.
  */
 #include "sanitize/inspect-private.h"
+#include <qpdf/qpdf-c.h>
 #include "sanitize/result.h"
 #include <stdio.h>
 #include <string.h>
@@ -473,18 +481,82 @@ static bool ref_benign(pdf *d, const objref *ref)
 	return seen;
 }
 
-void pdf_scan(inspect_ctx *c, const unsigned char *data, size_t len, GPtrArray *reasons)
+/* The scan of DATA into *D (which the caller clears with pdf_clear). */
+static void pdf_run(pdf *d, inspect_ctx *c, const unsigned char *data, size_t len)
 {
-	pdf d = {
+	*d = (pdf){
 		.c = c, .raw = data, .rawlen = len,
 		.objstms = g_ptr_array_new_with_free_func((GDestroyNotify)g_byte_array_unref),
 		.objtab = g_array_new(FALSE, FALSE, sizeof(objloc)),
 		.refs = g_array_new(FALSE, FALSE, sizeof(objref)),
 	};
-	scan(&d, data, len, true);
-	for (guint i = 0; i < d.refs->len && !(d.found & (1u << K_OPENACTION)); i++)
-		if (!ref_benign(&d, &g_array_index(d.refs, objref, i)))
-			found_key(&d, K_OPENACTION);
+	scan(d, data, len, true);
+	for (guint i = 0; i < d->refs->len && !(d->found & (1u << K_OPENACTION)); i++)
+		if (!ref_benign(d, &g_array_index(d->refs, objref, i)))
+			found_key(d, K_OPENACTION);
+}
+
+static void pdf_clear(pdf *d)
+{
+	g_ptr_array_unref(d->objstms);
+	g_array_unref(d->objtab);
+	g_array_unref(d->refs);
+}
+
+/* DATA decrypted by qpdf when it opens with the empty user password, its
+ * objects out of object streams; NULL (and *WHY) when it needs a password,
+ * qpdf cannot read it, or it is larger than LIMIT. */
+static GByteArray *decrypt_owner_only(const unsigned char *data, size_t len, int64_t limit,
+                                      const char **why)
+{
+	if ((int64_t)len > limit) {
+		*why = "larger than [detect] pdf_inflated";
+		return NULL;
+	}
+	qpdf_data q = qpdf_init();
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	GByteArray *out = NULL;
+	if (qpdf_read_memory(q, "attachment", (const char *)data, len, "") & QPDF_ERRORS) {
+		qpdf_error e = qpdf_get_error(q);
+		*why = e && qpdf_get_error_code(q, e) == qpdf_e_password ? "a password is needed to open it"
+		                                                          : "qpdf cannot read it";
+	} else {
+		qpdf_init_write_memory(q);
+		qpdf_set_preserve_encryption(q, QPDF_FALSE);
+		qpdf_set_object_stream_mode(q, qpdf_o_disable);
+		qpdf_set_stream_data_mode(q, qpdf_s_preserve);
+		if (qpdf_write(q) & QPDF_ERRORS) {
+			*why = "qpdf cannot decrypt it";
+		} else {
+			size_t n = qpdf_get_buffer_length(q);
+			out = g_byte_array_sized_new((guint)n);
+			g_byte_array_append(out, qpdf_get_buffer(q), (guint)n);
+		}
+	}
+	qpdf_cleanup(&q);
+	return out;
+}
+
+void pdf_scan(inspect_ctx *c, const unsigned char *data, size_t len, GPtrArray *reasons)
+{
+	pdf d;
+	pdf_run(&d, c, data, len);
+	GByteArray *plain = NULL;
+	const char *why = NULL;
+	if (d.encrypted && (plain = decrypt_owner_only(data, len, c->lim.pdf_inflated, &why))) {
+		/* what every reader shows: the keys found in the raw bytes stay */
+		pdf p;
+		pdf_run(&p, c, plain->data, plain->len);
+		d.found |= p.found;
+		d.encrypted = p.encrypted;
+		d.unreadable = p.unreadable;
+		pdf_clear(&p);
+		result_add_reason(reasons, "pdf-owner-password");
+		inspect_finding(c, "pdf-owner-password", "opens without a password; inspected decrypted");
+	} else if (d.encrypted && why) {
+		inspect_finding(c, "encrypted", why);
+	}
 	if (d.found) {
 		GString *keys = g_string_new(NULL);
 		for (int k = 0; k < K_COUNT; k++)
@@ -502,7 +574,7 @@ void pdf_scan(inspect_ctx *c, const unsigned char *data, size_t len, GPtrArray *
 		result_add_reason(reasons, "document-unreadable");
 		inspect_finding(c, "document-unreadable", d.unreadable);
 	}
-	g_ptr_array_unref(d.objstms);
-	g_array_unref(d.objtab);
-	g_array_unref(d.refs);
+	pdf_clear(&d);
+	if (plain)
+		g_byte_array_unref(plain);
 }

@@ -80,6 +80,7 @@ const verdict_row verdict_table[] = {
 	{ "html-hidden-text", VERDICT_CLEAN, NULL, NULL, "HTML contained hidden text (dropped)", "HTML に隠し文字がありました（除去）" },
 	{ "html-script", VERDICT_CLEAN, NULL, NULL, "HTML contained scripts (dropped)", "HTML にスクリプトがありました（除去）" },
 	{ "html-form", VERDICT_CLEAN, NULL, NULL, "HTML contained a form", "HTML にフォームがありました" },
+	{ "pdf-owner-password", VERDICT_CLEAN, NULL, NULL, "PDF with an owner password only (opens without a password): inspected decrypted", "所有者パスワードのみの PDF（パスワードなしで開けます）: 復号して検査しました" },
 	{ "base64-bad-char", VERDICT_CLEAN, NULL, NULL, "characters outside the base64 alphabet ignored", "base64 以外の文字を無視しました" },
 	{ "base64-truncated", VERDICT_CLEAN, NULL, NULL, "base64 data ends mid-quantum", "base64 データが途中で終わっています" },
 	{ NULL, VERDICT_CLEAN, NULL, NULL, NULL, NULL },

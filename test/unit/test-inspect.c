@@ -15,6 +15,7 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gsf/gsf.h>
+#include <qpdf/qpdf-c.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -181,6 +182,44 @@ static GByteArray *s_pdf_objstm(void)
 	g_string_free(s, TRUE);
 	return b;
 }
+/* MAKE's PDF written by qpdf with AES-256 (R6) encryption, USER and OWNER
+ * passwords, objects packed into (encrypted) object streams: then no name
+ * of an object inside them shows in the raw bytes. */
+static GByteArray *pdf_encrypt(GByteArray *(*make)(void), const char *user, const char *owner)
+{
+	GByteArray *in = make();
+	qpdf_data q = qpdf_init();
+	qpdf_silence_errors(q);
+	qpdf_set_suppress_warnings(q, QPDF_TRUE);
+	if (qpdf_read_memory(q, "sample", (const char *)in->data, in->len, "") & QPDF_ERRORS) {
+		fprintf(stderr, "qpdf: %s\n", qpdf_get_error_full_text(q, qpdf_get_error(q)));
+		abort();
+	}
+	qpdf_init_write_memory(q);
+	qpdf_set_object_stream_mode(q, qpdf_o_generate);
+	qpdf_set_r6_encryption_parameters2(q, user, owner, QPDF_TRUE, QPDF_TRUE, QPDF_FALSE, QPDF_FALSE,
+	                                   QPDF_FALSE, QPDF_FALSE, qpdf_r3p_low, QPDF_TRUE);
+	if (qpdf_write(q) & QPDF_ERRORS) {
+		fprintf(stderr, "qpdf: %s\n", qpdf_get_error_full_text(q, qpdf_get_error(q)));
+		abort();
+	}
+	GByteArray *out = bytes(qpdf_get_buffer(q), qpdf_get_buffer_length(q));
+	qpdf_cleanup(&q);
+	g_byte_array_unref(in);
+	if (memmem(out->data, out->len, "JavaScript", 10))
+		abort();   /* the sample would not need decrypting */
+	return out;
+}
+static GByteArray *s_pdf_owner_only(void) { return pdf_encrypt(s_pdf_clean, "", "hanko"); }
+/* document JavaScript in a name tree: objects qpdf packs into streams */
+static GByteArray *s_pdf_names_js(void)
+{
+	return pdf_of("1 0 obj\n<< /Type /Catalog /Pages 2 0 R /Names 5 0 R >>\nendobj\n" PDF_PAGES
+	              "5 0 obj\n<< /JavaScript 6 0 R >>\nendobj\n6 0 obj\n<< /Names [(a) 7 0 R] >>\nendobj\n"
+	              "7 0 obj\n<< /S /JavaScript /JS (app.alert\\(1\\)) >>\nendobj\n", "<< /Root 1 0 R /Size 8 >>");
+}
+static GByteArray *s_pdf_owner_only_js(void) { return pdf_encrypt(s_pdf_names_js, "", "hanko"); }
+static GByteArray *s_pdf_user_password(void) { return pdf_encrypt(s_pdf_names_js, "himitsu", "hanko"); }
 /* A string saying ">> stream" must not make the scan skip the objects
  * after it as stream data. */
 static GByteArray *s_pdf_fake_stream(void)
@@ -703,6 +742,12 @@ static const fcase cases[] = {
 	{ "pdf launch", s_pdf_launch, "a.pdf", NULL, NULL, "pdf-active", "/OpenAction /Launch", 0 },
 	{ "pdf embedded file", s_pdf_embedded, "a.pdf", NULL, NULL, "pdf-active", "/EmbeddedFile", 0 },
 	{ "pdf encrypted", s_pdf_encrypted, "a.pdf", NULL, NULL, "encrypted", NULL, 0 },
+	{ "pdf with an owner password only", s_pdf_owner_only, "規則.pdf", NULL, NULL, "pdf-owner-password",
+	  "pdf-owner-password (opens without a password; inspected decrypted)", 0 },
+	{ "pdf with an owner password only, javascript inside", s_pdf_owner_only_js, "a.pdf", NULL, NULL,
+	  "pdf-active,pdf-owner-password", "pdf-active (/JavaScript /JS)", 0 },
+	{ "pdf with a user password", s_pdf_user_password, "a.pdf", NULL, NULL, "encrypted",
+	  "encrypted (a password is needed to open it)", 0 },
 	{ "pdf object stream", s_pdf_objstm, "a.pdf", NULL, NULL, "pdf-active", "pdf-active (/JavaScript /JS /OpenAction)", 0 },
 	{ "pdf fake stream in a string", s_pdf_fake_stream, "a.pdf", NULL, NULL, "pdf-active", NULL, 0 },
 };
