@@ -10,6 +10,7 @@
 #include "sanitize/pipeline.h"
 #include "sanitize/verdict.h"
 #include "store/store.h"
+#include "store/i18n.h"
 #include "util/fdio.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -26,10 +27,17 @@
 static const char usage_text[] =
 	"usage: mugai sanitize [--config FILE] [--quarantine-dir DIR] [--audit-log FILE]\n"
 	"                      [--id ID] [--explain] [INPUT]\n"
-	"       mugai quarantine list [--json] | show ID | export ID [--part PATH]\n"
-	"                      [--config FILE] [--quarantine-dir DIR]\n"
+	"       mugai quarantine list [--json] [--since T] [--until T] [--from S] [--rcpt S]\n"
+	"                      [--subject S] [--verdict V] [--reason R]\n"
+	"       mugai quarantine show ID\n"
+	"       mugai quarantine export ID [--part PATH] [-o FILE] [--reason TEXT]\n"
+	"       mugai quarantine approve ID --reason TEXT\n"
+	"       mugai quarantine release ID --reason TEXT [--to ADDR]... [--force]\n"
+	"       mugai quarantine delete ID --reason TEXT\n"
+	"       mugai quarantine purge [--older-than DAYS] [--reason TEXT]\n"
+	"                      (each with [--config FILE] [--quarantine-dir DIR] [--audit-log FILE])\n"
 	"       mugai check-config [--config FILE] [--print-default]\n"
-	"exit: 0 ok, 1 rejected or not found, 2 usage or configuration, 75 temporary failure\n";
+	"exit: 0 ok, 1 rejected, refused or not found, 2 usage or configuration, 75 temporary failure\n";
 
 static int usage(void)
 {
@@ -43,7 +51,11 @@ struct common {
 	const char *audit;
 };
 
-enum { OPT_CONFIG = 1000, OPT_QDIR, OPT_AUDIT, OPT_ID, OPT_EXPLAIN, OPT_JSON, OPT_PART, OPT_PRINT_DEFAULT };
+enum {
+	OPT_CONFIG = 1000, OPT_QDIR, OPT_AUDIT, OPT_ID, OPT_EXPLAIN, OPT_JSON, OPT_PART, OPT_PRINT_DEFAULT,
+	OPT_SINCE, OPT_UNTIL, OPT_FROM, OPT_RCPT, OPT_SUBJECT, OPT_VERDICT, OPT_REASON, OPT_TO,
+	OPT_FORCE, OPT_OLDER_THAN,
+};
 
 static const struct option long_opts[] = {
 	{ "config", required_argument, NULL, OPT_CONFIG },
@@ -54,6 +66,17 @@ static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "part", required_argument, NULL, OPT_PART },
 	{ "print-default", no_argument, NULL, OPT_PRINT_DEFAULT },
+	{ "since", required_argument, NULL, OPT_SINCE },
+	{ "until", required_argument, NULL, OPT_UNTIL },
+	{ "from", required_argument, NULL, OPT_FROM },
+	{ "rcpt", required_argument, NULL, OPT_RCPT },
+	{ "subject", required_argument, NULL, OPT_SUBJECT },
+	{ "verdict", required_argument, NULL, OPT_VERDICT },
+	{ "reason", required_argument, NULL, OPT_REASON },
+	{ "to", required_argument, NULL, OPT_TO },
+	{ "force", no_argument, NULL, OPT_FORCE },
+	{ "older-than", required_argument, NULL, OPT_OLDER_THAN },
+	{ "output", required_argument, NULL, 'o' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -190,42 +213,219 @@ static int cmd_sanitize(int argc, char **argv)
 	return rc;
 }
 
+/* The subcommands of `mugai quarantine` and the options each takes. */
+enum {
+	Q_JSON = 1 << 0, Q_FILTER = 1 << 1, Q_PART = 1 << 2, Q_OUTPUT = 1 << 3, Q_REASON = 1 << 4,
+	Q_TO = 1 << 5, Q_FORCE = 1 << 6, Q_OLDER = 1 << 7,
+};
+
+static const struct qsub {
+	const char *name;
+	int args;          /* ID arguments */
+	unsigned opts;
+	bool need_reason;
+} qsubs[] = {
+	{ "list", 0, Q_JSON | Q_FILTER | Q_REASON, false },
+	{ "show", 1, 0, false },
+	{ "export", 1, Q_PART | Q_OUTPUT | Q_REASON, false },
+	{ "approve", 1, Q_REASON, true },
+	{ "release", 1, Q_REASON | Q_TO | Q_FORCE, true },
+	{ "delete", 1, Q_REASON, true },
+	{ "purge", 0, Q_OLDER | Q_REASON, false },
+};
+
+static unsigned opt_class(int opt)
+{
+	switch (opt) {
+	case OPT_JSON: return Q_JSON;
+	case OPT_SINCE: case OPT_UNTIL: case OPT_FROM: case OPT_RCPT:
+	case OPT_SUBJECT: case OPT_VERDICT: return Q_FILTER;
+	case OPT_PART: return Q_PART;
+	case 'o': return Q_OUTPUT;
+	case OPT_REASON: return Q_REASON;
+	case OPT_TO: return Q_TO;
+	case OPT_FORCE: return Q_FORCE;
+	case OPT_OLDER_THAN: return Q_OLDER;
+	default: return 0;
+	}
+}
+
+static int bad_value(const char *opt, const char *why, const char *value)
+{
+	fprintf(stderr, TR("mugai: %s: %s: %s\n"), opt, TR(why), value);
+	return EXIT_USAGE;
+}
+
+static bool verdict_ok(const char *v)
+{
+	for (int i = VERDICT_CLEAN; i <= VERDICT_TEMPFAIL; i++)
+		if (strcmp(v, verdict_name((enum verdict)i)) == 0)
+			return true;
+	return false;
+}
+
+/* $NAME as a user or group ID, -1 when unset or not a number. */
+static long sudo_id(const char *name)
+{
+	const char *v = getenv(name);
+	char *end;
+	if (!v || !*v)
+		return -1;
+	long id = strtol(v, &end, 10);
+	return *end || id < 0 ? -1 : id;
+}
+
+/* Through sudo, the sudoers rule gives `mugai quarantine *` with any
+ * arguments; the configuration must still be the administrators' one, or
+ * an act could be recorded in a log of the caller's choosing (or not at
+ * all).  So no --quarantine-dir or --audit-log, and --config only for a
+ * file that root owns and no one else may change. */
+static bool sudo_paths_ok(const struct common *c)
+{
+	if (c->qdir || c->audit) {
+		fprintf(stderr, TR("mugai: quarantine: --quarantine-dir and --audit-log cannot be used through sudo\n"));
+		return false;
+	}
+	struct stat st;
+	if (c->config && (stat(c->config, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))) {
+		fprintf(stderr, TR("mugai: quarantine: through sudo, --config must name a file owned by root and writable by root only: %s\n"),
+		        c->config);
+		return false;
+	}
+	return true;
+}
+
 static int cmd_quarantine(int argc, char **argv)
 {
 	if (argc < 2)
 		return usage();
 	const char *sub = argv[1];
+	const struct qsub *q = NULL;
+	for (size_t i = 0; i < G_N_ELEMENTS(qsubs); i++)
+		if (strcmp(sub, qsubs[i].name) == 0)
+			q = &qsubs[i];
+	if (!q)
+		return usage();
+
 	struct common c = { 0 };
-	bool json = false;
-	const char *part = NULL;
-	int opt;
+	bool json = false, force = false;
+	const char *part = NULL, *output = NULL, *reason = NULL, *older = NULL;
+	GPtrArray *to = g_ptr_array_new();
+	qindex_filter f = { 0 };
+	int rc = EXIT_USAGE, opt;
+	mugai_config *cfg = NULL;
 	optind = 2;
-	while ((opt = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "ho:", long_opts, NULL)) != -1) {
 		if (common_opt(opt, &c))
 			continue;
+		unsigned cls = opt_class(opt);
+		if (!cls || !(q->opts & cls)) {
+			usage();
+			goto out;
+		}
 		switch (opt) {
 		case OPT_JSON: json = true; break;
 		case OPT_PART: part = optarg; break;
-		default: return usage();
+		case 'o': output = optarg; break;
+		case OPT_REASON: reason = optarg; break;
+		case OPT_TO: g_ptr_array_add(to, optarg); break;
+		case OPT_FORCE: force = true; break;
+		case OPT_OLDER_THAN: older = optarg; break;
+		case OPT_SINCE:
+		case OPT_UNTIL: {
+			char **bound = opt == OPT_SINCE ? &f.since : &f.until;
+			g_free(*bound);
+			if (qindex_time_bound(optarg, opt == OPT_UNTIL, bound) < 0) {
+				rc = bad_value(opt == OPT_SINCE ? "--since" : "--until",
+				               "not a date (YYYY-MM-DD) or an RFC 3339 time", optarg);
+				goto out;
+			}
+			break;
+		}
+		case OPT_FROM: g_free(f.from); f.from = qindex_fold(optarg); break;
+		case OPT_RCPT: g_free(f.rcpt); f.rcpt = qindex_fold(optarg); break;
+		case OPT_SUBJECT: g_free(f.subject); f.subject = qindex_fold(optarg); break;
+		case OPT_VERDICT:
+			if (!verdict_ok(optarg)) {
+				rc = bad_value("--verdict", "not a verdict", optarg);
+				goto out;
+			}
+			g_free(f.verdict);
+			f.verdict = g_strdup(optarg);
+			break;
 		}
 	}
-	mugai_config *cfg = load_config(&c);
-	if (!cfg)
-		return EXIT_USAGE;
-	int rc;
-	int nargs = argc - optind;
-	if (strcmp(sub, "list") == 0 && nargs == 0) {
-		rc = quarantine_cmd_list(cfg->quarantine_dir, json, stdout, stderr);
-	} else if (strcmp(sub, "show") == 0 && nargs == 1) {
-		rc = quarantine_cmd_show(cfg->quarantine_dir, argv[optind], stdout, stderr);
-	} else if (strcmp(sub, "export") == 0 && nargs == 1) {
-		pipeline_global_init();
-		rc = quarantine_cmd_export(cfg->quarantine_dir, argv[optind], part, 1, stderr);
-		pipeline_global_shutdown();
-	} else {
-		rc = usage();
+	/* --reason filters the list; everywhere else it is the why of an act */
+	if (reason && strcmp(q->name, "list") == 0) {
+		f.reason = g_strdup(reason);
+		reason = NULL;
 	}
+	if (argc - optind != q->args) {
+		usage();
+		goto out;
+	}
+	const char *id = q->args ? argv[optind] : NULL;
+	if (reason && (strspn(reason, " \t\r\n") == strlen(reason) ||
+	               !g_utf8_validate(reason, -1, NULL) || strlen(reason) > 1000)) {
+		rc = bad_value("--reason", "give a reason (UTF-8 text, up to 1000 bytes)", reason);
+		goto out;
+	}
+	if (q->need_reason && !reason) {
+		fprintf(stderr, TR("mugai: quarantine %s: --reason TEXT is required (it goes into the audit log)\n"),
+		        q->name);
+		goto out;
+	}
+	for (guint i = 0; i < to->len; i++)
+		if (!quarantine_address_ok(g_ptr_array_index(to, i))) {
+			rc = bad_value("--to", "not a mail address", g_ptr_array_index(to, i));
+			goto out;
+		}
+	long days = -1;
+	if (older) {
+		char *end;
+		days = strtol(older, &end, 10);
+		if (!*older || *end || days < 0 || days > 36500) {
+			rc = bad_value("--older-than", "not a number of days (0..36500)", older);
+			goto out;
+		}
+	}
+
+	long sudo_uid = sudo_id("SUDO_UID"), sudo_gid = sudo_id("SUDO_GID");
+	if (sudo_uid > 0 && !sudo_paths_ok(&c))
+		goto out;
+	cfg = load_config(&c);
+	if (!cfg)
+		goto out;
+	char *user = quarantine_admin_user();
+	quarantine_admin a = {
+		.dir = cfg->quarantine_dir, .audit_log = cfg->audit_log, .release_smtp = cfg->release_smtp,
+		.release_approvals = (int)cfg->quarantine_release_approvals,
+		.user = user, .sudo_user = getenv("SUDO_USER"), .sudo_uid = sudo_uid, .sudo_gid = sudo_gid,
+		.out = stdout, .err = stderr,
+	};
+	g_ptr_array_add(to, NULL);
+	if (strcmp(q->name, "list") == 0) {
+		rc = quarantine_cmd_list(a.dir, &f, json, stdout, stderr);
+	} else if (strcmp(q->name, "show") == 0) {
+		rc = quarantine_cmd_show(a.dir, id, stdout, stderr);
+	} else if (strcmp(q->name, "export") == 0) {
+		pipeline_global_init();
+		rc = quarantine_cmd_export(&a, id, part, output, reason, 1);
+		pipeline_global_shutdown();
+	} else if (strcmp(q->name, "approve") == 0) {
+		rc = quarantine_cmd_approve(&a, id, reason);
+	} else if (strcmp(q->name, "release") == 0) {
+		rc = quarantine_cmd_release(&a, id, reason, to->len > 1 ? (const char *const *)to->pdata : NULL, force);
+	} else if (strcmp(q->name, "delete") == 0) {
+		rc = quarantine_cmd_delete(&a, id, reason);
+	} else {
+		rc = quarantine_cmd_purge(&a, days >= 0 ? days : cfg->quarantine_retention_days, reason);
+	}
+	g_free(user);
 	fflush(stdout);
+out:
+	qindex_filter_clear(&f);
+	g_ptr_array_unref(to);
 	config_free(cfg);
 	return rc;
 }

@@ -178,6 +178,8 @@ static const struct key keys[] = {
 	     "Directory holding quarantined originals"),
 	NUM("quarantine", "retention_days", T_INT, "90", 1, 3650, quarantine_retention_days,
 	    "Days a quarantined original is kept"),
+	NUM("quarantine", "release_approvals", T_INT, "1", 1, 10, quarantine_release_approvals,
+	    "Administrators who must agree to release an entry that is not merely sanitized (suspect, rejected, discarded): the releaser plus approvals of others"),
 
 	PATH("audit", "log", "/var/log/mugai/audit.log", audit_log,
 	     "Audit log file"),

@@ -75,6 +75,7 @@ typedef struct mugai_config {
 	/* [quarantine] */
 	char *quarantine_dir;       /* dir */
 	int64_t quarantine_retention_days; /* retention_days */
+	int64_t quarantine_release_approvals; /* release_approvals: people needed for a suspect release */
 
 	/* [audit] */
 	char *audit_log;            /* log */

@@ -278,8 +278,8 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 decide:
 	if (verdict_decide(r) == VERDICT_SUSPECT)
 		apply_suspect_policy(cfg, env, r);
+	char *body = NULL;   /* the text the recipient gets, kept for the quarantine record */
 	if (r->verdict <= VERDICT_SUSPECT && msg) {
-		char *body = NULL;
 		const char *why = NULL;
 		if (r->verdict != VERDICT_CLEAN)
 			r->quarantine_id = g_strdup(qid);
@@ -290,7 +290,6 @@ decide:
 				fprintf(env->explain, "output check failed: %s\n", why);
 			verdict_decide(r);
 		}
-		g_free(body);
 	} else if (r->verdict == VERDICT_DISCARDED ||
 	           (r->verdict == VERDICT_REJECTED && strcmp(r->verdict_reason, "limit:message-size") != 0)) {
 		/* kept for the administrator: a refused message is still evidence */
@@ -304,7 +303,9 @@ decide:
 
 	if (!env->no_store) {
 		char *record = audit_record_json(r);
-		if (r->quarantine_id && quarantine_store(cfg->quarantine_dir, r->quarantine_id, fd, r->size, record) < 0) {
+		char *qrecord = r->quarantine_id ?
+			audit_record_with_text(record, r->verdict <= VERDICT_SUSPECT ? body : NULL) : NULL;
+		if (r->quarantine_id && quarantine_store(cfg->quarantine_dir, r->quarantine_id, fd, r->size, qrecord) < 0) {
 			result_add_reason(r->reasons, "quarantine-failed");
 			g_free(r->quarantine_id);
 			r->quarantine_id = NULL;
@@ -316,8 +317,10 @@ decide:
 			result_add_reason(r->reasons, "audit-failed");
 			verdict_decide(r);
 		}
+		g_free(qrecord);
 		g_free(record);
 	}
+	g_free(body);
 	if (cfg->audit_syslog) {
 		/* Postfix style: the queue ID first, then one key=value summary */
 		syslog(LOG_MAIL | (r->verdict == VERDICT_TEMPFAIL ? LOG_ERR : LOG_INFO),

@@ -120,10 +120,30 @@ char *audit_record_json(const mugai_result *r)
 		json_object_array_add(parts, part_json(g_ptr_array_index(r->parts, i)));
 	add(o, "parts", parts);
 
-	/* PLAIN: no spaces or newlines, so one record is one line. */
-	char *s = escape_c1(json_object_to_json_string_ext(o,
-	                    JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	char *s = audit_json_string(o);
 	json_object_put(o);
+	return s;
+}
+
+char *audit_json_string(json_object *o)
+{
+	/* PLAIN: no spaces or newlines, so one record is one line. */
+	return escape_c1(json_object_to_json_string_ext(o,
+	                 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+char *audit_record_with_text(const char *audit_json, const char *delivered_text)
+{
+	size_t n = strlen(audit_json);
+	if (!delivered_text || n < 2 || audit_json[n - 1] != '}')
+		return g_strdup(audit_json);
+	/* Spliced in rather than serializing the record a second time: the
+	 * worker builds both strings for every quarantined message. */
+	json_object *t = jstr(delivered_text);
+	char *v = audit_json_string(t);
+	json_object_put(t);
+	char *s = g_strdup_printf("%.*s,\"delivered_text\":%s}", (int)(n - 1), audit_json, v);
+	g_free(v);
 	return s;
 }
 

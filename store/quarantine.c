@@ -1,11 +1,13 @@
-/* quarantine.c - the quarantine store and the `mugai quarantine` read commands.
+/* quarantine.c - the quarantine store: IDs, storing an entry, reading a record.
  *
  * Owns the on-disk layout of DIR: for entry ID, DIR/ID.eml holds the
  * original bytes exactly as received and DIR/ID.json the audit record
- * (audit.c) plus a newline.  Both are written under hidden temp names
- * (".ID.eml.tmp", ".ID.json.tmp"), fsync'ed, renamed without replacing and
- * the directory fsync'ed.  The .eml goes first, so a .json always has its
- * .eml: the .json is what makes an entry exist for list/show/export.
+ * (audit.c, plus the text the recipient got) and a newline.  Both are
+ * written under hidden temp names (".ID.eml.tmp", ".ID.json.tmp"),
+ * fsync'ed, renamed without replacing and the directory fsync'ed.  The .eml
+ * goes first, so a .json always has its .eml: the .json is what makes an
+ * entry exist.  The administrator commands (qcmd.c) add DIR/ID.state.json
+ * (qstate.c) and the list index DIR/.index.sqlite (qindex.c).
  *
  * Quarantine IDs are always minted here (quarantine_new_id); the record ID
  * of the milter (Postfix queue ID) never names a file.  So
@@ -14,13 +16,10 @@
  */
 #include "util/fdio.h"
 #include "store/store.h"
-#include "sanitize/pipeline.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <inttypes.h>
-#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/random.h>
@@ -332,11 +331,13 @@ out:
 
 /* ---- reading records ---------------------------------------------------- */
 
-/* DIR/ID.json parsed: 0, -ENOENT, -EBADMSG (not a JSON object), -errno. */
-static int read_record(const char *dir, const char *id, json_object **out)
+int quarantine_read_json(const char *dir, const char *id, const char *suffix, size_t max,
+                          json_object **out)
 {
 	*out = NULL;
-	char *name = g_strconcat(id, ".json", NULL);
+	if (!quarantine_id_valid(id))
+		return -EINVAL;
+	char *name = g_strconcat(id, suffix, NULL);
 	char *path = g_build_filename(dir, name, NULL);
 	g_free(name);
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
@@ -355,7 +356,7 @@ static int read_record(const char *dir, const char *id, json_object **out)
 		rc = -EBADMSG;
 		goto out;
 	}
-	if (st.st_size > RECORD_MAX) {
+	if ((uint64_t)st.st_size > max) {
 		rc = -EFBIG;
 		goto out;
 	}
@@ -395,143 +396,70 @@ out:
 	return rc;
 }
 
-static const char *jget_str(json_object *o, const char *key)
+int quarantine_read_record(const char *dir, const char *id, json_object **out)
 {
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return quarantine_read_json(dir, id, ".json", RECORD_MAX, out);
 }
 
-static uint64_t jget_u64(json_object *o, const char *key)
+int quarantine_open_original(const char *dir, const char *id)
 {
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
-		return 0;
-	return json_object_get_uint64(v);
+	if (!quarantine_id_valid(id))
+		return -EINVAL;
+	char *name = g_strconcat(id, ".eml", NULL);
+	char *path = g_build_filename(dir, name, NULL);
+	g_free(name);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	g_free(path);
+	return fd < 0 ? -errno : fd;
 }
 
-static json_object *jget_array(json_object *o, const char *key)
-{
-	json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_array))
-		return NULL;
-	return v;
-}
+/* ---- removing ------------------------------------------------------------ */
 
-/* ---- showing untrusted text ---------------------------------------------- */
+/* The files of one entry, in the order they are removed: the record first,
+ * so that the entry stops existing before its original goes. */
+static const char *const entry_suffixes[] = { ".json", ".state.json", ".eml" };
 
-static bool unsafe_char(gunichar c)
+int quarantine_remove(const char *dir, const char *id)
 {
-	return c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0) ||   /* C0, DEL, C1 */
-	       c == 0x061c || c == 0x200e || c == 0x200f ||          /* ALM, LRM, RLM */
-	       c == 0x2028 || c == 0x2029 ||                         /* line/paragraph separators */
-	       (c >= 0x202a && c <= 0x202e) ||                       /* bidi embeddings, overrides */
-	       (c >= 0x2066 && c <= 0x2069);                         /* bidi isolates */
-}
-
-/* Subjects and file names are written by the sender: a terminal escape or
- * a right-to-left override ("invoice<U+202E>fdp.exe" shows as
- * "invoiceexe.pdf") must be visible to the administrator, not obeyed.
- * NULL becomes "-".  Returns a g_malloc'ed string. */
-static char *printable(const char *s)
-{
-	if (!s)
-		return g_strdup("-");
-	GString *g = g_string_sized_new(strlen(s));
-	const char *p = s;
-	while (*p) {
-		gunichar c = g_utf8_get_char_validated(p, -1);
-		if (c == (gunichar)-1 || c == (gunichar)-2) {
-			g_string_append_printf(g, "<0x%02X>", (unsigned char)*p);
-			p++;
-			continue;
-		}
-		const char *next = g_utf8_next_char(p);
-		if (unsafe_char(c))
-			g_string_append_printf(g, "<U+%04X>", c);
-		else
-			g_string_append_len(g, p, next - p);
-		p = next;
+	if (!quarantine_id_valid(id))
+		return -EINVAL;
+	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	int rc = 0;
+	for (size_t i = 0; i < G_N_ELEMENTS(entry_suffixes); i++) {
+		char *name = g_strconcat(id, entry_suffixes[i], NULL);
+		if (unlinkat(dfd, name, 0) < 0 && (errno != ENOENT || i == 0) && rc == 0)
+			rc = -errno;
+		g_free(name);
+		if (rc == -ENOENT)
+			break;   /* no record: not an entry, leave whatever else is there */
 	}
-	return g_string_free(g, FALSE);
+	if (rc != -ENOENT && fsync(dfd) < 0 && rc == 0)
+		rc = -errno;
+	close(dfd);
+	return rc;
 }
 
-static void print_field(FILE *out, const char *label, const char *value)
+/* The ID a file of the quarantine belongs to ("ID.eml", "ID.json",
+ * "ID.state.json", or a temp name ".ID.*.tmp"), copied into ID; false for
+ * anything else (the index, foreign files). */
+static bool entry_file_id(const char *name, char id[QID_LEN + 1])
 {
-	char *v = printable(value);
-	fprintf(out, "%-14s %s\n", label, v);
-	g_free(v);
-}
-
-/* Array of strings joined with ", ", each made printable; "-" when empty. */
-static char *join_printable(json_object *arr)
-{
-	size_t n = arr ? json_object_array_length(arr) : 0;
-	if (n == 0)
-		return g_strdup("-");
-	GString *g = g_string_new(NULL);
-	for (size_t i = 0; i < n; i++) {
-		json_object *v = json_object_array_get_idx(arr, i);
-		char *s = printable(json_object_is_type(v, json_type_string) ?
-		                    json_object_get_string(v) : NULL);
-		if (i)
-			g_string_append(g, ", ");
-		g_string_append(g, s);
-		g_free(s);
-	}
-	return g_string_free(g, FALSE);
-}
-
-static void print_list_field(FILE *out, const char *label, json_object *arr)
-{
-	char *v = join_printable(arr);
-	fprintf(out, "%-14s %s\n", label, v);
-	g_free(v);
-}
-
-static unsigned count_removed(json_object *rec)
-{
-	json_object *parts = jget_array(rec, "parts");
-	size_t n = parts ? json_object_array_length(parts) : 0;
-	unsigned removed = 0;
-	for (size_t i = 0; i < n; i++) {
-		const char *a = jget_str(json_object_array_get_idx(parts, i), "action");
-		if (a && strcmp(a, "removed") == 0)
-			removed++;
-	}
-	return removed;
-}
-
-/* Exit code once OUT has been written: a full disk or closed pipe is I/O trouble. */
-static int finish_out(FILE *out, FILE *err, int code)
-{
-	if (fflush(out) != 0 || ferror(out)) {
-		fprintf(err, "mugai: quarantine: writing output: %s\n", g_strerror(errno));
-		return 75;
-	}
-	return code;
-}
-
-/* ---- list --------------------------------------------------------------- */
-
-/* Serialize like audit.c does: one line, UTF-8 raw, and DEL and the C1
- * controls escaped (json-c passes them raw; parsing the stored record
- * turned audit.c's escapes back into raw bytes). */
-static void print_json(FILE *out, json_object *o)
-{
-	const unsigned char *p = (const unsigned char *)json_object_to_json_string_ext(o,
-	                         JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-	for (; *p; p++) {
-		if (*p == 0x7f) {
-			fputs("\\u007f", out);
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			fprintf(out, "\\u%04x", p[1]);
-			p++;
-		} else {
-			putc(*p, out);
-		}
-	}
+	const char *p = name[0] == '.' ? name + 1 : name;
+	if (strlen(p) <= QID_LEN)
+		return false;
+	memcpy(id, p, QID_LEN);
+	id[QID_LEN] = '\0';
+	if (!quarantine_id_valid(id))
+		return false;
+	const char *rest = p + QID_LEN;
+	if (name[0] == '.')
+		return g_str_has_suffix(rest, ".tmp");
+	for (size_t i = 0; i < G_N_ELEMENTS(entry_suffixes); i++)
+		if (strcmp(rest, entry_suffixes[i]) == 0)
+			return true;
+	return false;
 }
 
 static gint cmp_str(gconstpointer a, gconstpointer b)
@@ -539,256 +467,48 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* The list entry: the stored record with `id` = the quarantine ID (the
- * record's own `id`, the queue ID, moves to `record_id`). */
-static json_object *list_entry(const char *id, json_object *rec)
-{
-	static const char *const keys[] = {
-		"ts", "message_id", "from", "header_from", "rcpt", "subject", "client",
-		"size", "sha256", "verdict", "verdict_reason", "elapsed_ms", "reasons", "parts",
-	};
-	json_object *o = json_object_new_object();
-	json_object *v;
-	json_object_object_add(o, "id", json_object_new_string(id));
-	if (json_object_object_get_ex(rec, "id", &v))
-		json_object_object_add(o, "record_id", json_object_get(v));
-	for (size_t i = 0; i < G_N_ELEMENTS(keys); i++)
-		if (json_object_object_get_ex(rec, keys[i], &v))
-			json_object_object_add(o, keys[i], json_object_get(v));
-	return o;
-}
-
-int quarantine_cmd_list(const char *dir, bool json, FILE *out, FILE *err)
+int quarantine_purge(const char *dir, const char *before, GPtrArray *removed)
 {
 	DIR *d = opendir(dir);
-	if (!d && errno != ENOENT) {
-		fprintf(err, "mugai: quarantine: %s: %s\n", dir, g_strerror(errno));
-		return 75;
-	}
-
-	/* Every DIR/ID.json with a valid ID; temp files (".ID.json.tmp") and
-	 * foreign files are not entries.  IDs sort in time order. */
-	GPtrArray *ids = g_ptr_array_new_with_free_func(g_free);
-	int code = 0;
-	if (d) {
-		struct dirent *de;
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	/* Names first, removals after: unlinking while readdir walks the
+	 * directory may make it skip or repeat names. */
+	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
+	struct dirent *de;
+	int rc = 0;
+	errno = 0;
+	while ((de = readdir(d)) != NULL) {
+		char id[QID_LEN + 1];
+		/* The ID's time prefix decides, not the file's mtime: copying
+		 * or restoring the store does not make old mail young. */
+		if (entry_file_id(de->d_name, id) && strncmp(id, before, strlen(before)) < 0)
+			g_ptr_array_add(names, g_strdup(de->d_name));
 		errno = 0;
-		while ((de = readdir(d)) != NULL) {
-			size_t n = strlen(de->d_name);
-			if (n != QID_LEN + 5 || strcmp(de->d_name + QID_LEN, ".json") != 0)
+	}
+	if (errno)
+		rc = -errno;
+	int dfd = dirfd(d);
+	g_ptr_array_sort(names, cmp_str);
+	/* Records in a first pass, the rest after, so that no entry is ever
+	 * listed without its original. */
+	for (int pass = 0; pass < 2 && rc == 0; pass++) {
+		for (guint i = 0; i < names->len; i++) {
+			const char *n = g_ptr_array_index(names, i);
+			bool is_record = n[0] != '.' && strcmp(n + QID_LEN, ".json") == 0;
+			if (is_record != (pass == 0))
 				continue;
-			char *id = g_strndup(de->d_name, QID_LEN);
-			if (quarantine_id_valid(id))
-				g_ptr_array_add(ids, id);
-			else
-				g_free(id);
-			errno = 0;
-		}
-		if (errno != 0) {
-			fprintf(err, "mugai: quarantine: %s: %s\n", dir, g_strerror(errno));
-			code = 75;
-		}
-		closedir(d);
-	}
-	g_ptr_array_sort(ids, cmp_str);
-
-	if (json)
-		fputs("[", out);
-	else
-		fprintf(out, "%-29s  %-24s  %-9s  %10s  %7s  %s  %s\n",
-		        "ID", "TIME", "VERDICT", "SIZE", "REMOVED", "FROM", "SUBJECT");
-
-	/* Streamed entry by entry: the store may hold many thousands. */
-	bool first = true;
-	for (guint i = 0; i < ids->len; i++) {
-		const char *id = g_ptr_array_index(ids, i);
-		json_object *rec;
-		int rc = read_record(dir, id, &rec);
-		if (rc == -ENOENT)
-			continue;   /* deleted since readdir */
-		if (rc < 0) {
-			fprintf(err, "mugai: quarantine: %s: %s\n", id, g_strerror(-rc));
-			code = 75;
-			continue;
-		}
-		if (json) {
-			json_object *e = list_entry(id, rec);
-			if (!first)
-				fputs(",\n", out);
-			print_json(out, e);
-			json_object_put(e);
-		} else {
-			char *ts = printable(jget_str(rec, "ts"));
-			char *verdict = printable(jget_str(rec, "verdict"));
-			char *from = printable(jget_str(rec, "from"));
-			char *subject = printable(jget_str(rec, "subject"));
-			fprintf(out, "%-29s  %-24s  %-9s  %10" PRIu64 "  %7u  %s  %s\n",
-			        id, ts, verdict, jget_u64(rec, "size"), count_removed(rec),
-			        from, subject);
-			g_free(ts);
-			g_free(verdict);
-			g_free(from);
-			g_free(subject);
-		}
-		first = false;
-		json_object_put(rec);
-	}
-	if (json)
-		fputs("]\n", out);
-	g_ptr_array_unref(ids);
-	return finish_out(out, err, code);
-}
-
-/* ---- show --------------------------------------------------------------- */
-
-/* Load the record of ID, reporting on ERR.  Returns 0 or the exit code. */
-static int load_for_cmd(const char *dir, const char *id, json_object **rec, FILE *err)
-{
-	*rec = NULL;
-	if (!quarantine_id_valid(id)) {
-		char *p = printable(id);
-		fprintf(err, "mugai: quarantine: not a quarantine ID: %s\n", p);
-		g_free(p);
-		return 1;
-	}
-	int rc = read_record(dir, id, rec);
-	if (rc == -ENOENT) {
-		fprintf(err, "mugai: quarantine: no such entry: %s\n", id);
-		return 1;
-	}
-	if (rc < 0) {
-		fprintf(err, "mugai: quarantine: %s: %s\n", id, g_strerror(-rc));
-		return 75;
-	}
-	return 0;
-}
-
-int quarantine_cmd_show(const char *dir, const char *id, FILE *out, FILE *err)
-{
-	json_object *rec;
-	int code = load_for_cmd(dir, id, &rec, err);
-	if (code)
-		return code;
-
-	fprintf(out, "%-14s %s\n", "ID:", id);
-	print_field(out, "Time:", jget_str(rec, "ts"));
-	print_field(out, "Verdict:", jget_str(rec, "verdict"));
-	if (jget_str(rec, "verdict_reason"))
-		print_field(out, "Verdict why:", jget_str(rec, "verdict_reason"));
-	print_field(out, "Record ID:", jget_str(rec, "id"));
-	print_field(out, "Message-ID:", jget_str(rec, "message_id"));
-	print_field(out, "From:", jget_str(rec, "from"));
-	print_field(out, "Header From:", jget_str(rec, "header_from"));
-	print_list_field(out, "Recipients:", jget_array(rec, "rcpt"));
-	print_field(out, "Subject:", jget_str(rec, "subject"));
-	print_field(out, "Client:", jget_str(rec, "client"));
-	fprintf(out, "%-14s %" PRIu64 " bytes\n", "Size:", jget_u64(rec, "size"));
-	print_field(out, "SHA-256:", jget_str(rec, "sha256"));
-	print_list_field(out, "Reasons:", jget_array(rec, "reasons"));
-
-	json_object *parts = jget_array(rec, "parts");
-	size_t n = parts ? json_object_array_length(parts) : 0;
-	fprintf(out, "%-14s %zu (%u removed)\n", "Parts:", n, count_removed(rec));
-	for (size_t i = 0; i < n; i++) {
-		json_object *p = json_object_array_get_idx(parts, i);
-		char *path = printable(jget_str(p, "path"));
-		char *action = printable(jget_str(p, "action"));
-		fprintf(out, "\nPart %s: %s\n", path, action);
-		g_free(path);
-		g_free(action);
-		print_field(out, "  Type:", jget_str(p, "content_type"));
-		print_field(out, "  Detected:", jget_str(p, "detected_type"));
-		print_field(out, "  Filename:", jget_str(p, "filename"));
-		if (jget_str(p, "name_param"))
-			print_field(out, "  Name param:", jget_str(p, "name_param"));
-		fprintf(out, "%-14s %" PRIu64 " bytes\n", "  Size:", jget_u64(p, "size"));
-		print_field(out, "  SHA-256:", jget_str(p, "sha256"));
-		print_list_field(out, "  Reasons:", jget_array(p, "reasons"));
-	}
-	json_object_put(rec);
-	return finish_out(out, err, 0);
-}
-
-/* ---- export ------------------------------------------------------------- */
-
-/* "1", "2.1": digits separated by single dots. */
-static bool part_path_valid(const char *s)
-{
-	if (!s || !*s)
-		return false;
-	bool digit = false;
-	for (; *s; s++) {
-		if (*s >= '0' && *s <= '9')
-			digit = true;
-		else if (*s == '.' && digit)
-			digit = false;
-		else
-			return false;
-	}
-	return digit;
-}
-
-int quarantine_cmd_export(const char *dir, const char *id, const char *part,
-                          int out_fd, FILE *err)
-{
-	if (!quarantine_id_valid(id)) {
-		char *p = printable(id);
-		fprintf(err, "mugai: quarantine: not a quarantine ID: %s\n", p);
-		g_free(p);
-		return 1;
-	}
-	char *name = g_strconcat(id, ".eml", NULL);
-	char *path = g_build_filename(dir, name, NULL);
-	g_free(name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	g_free(path);
-	if (fd < 0) {
-		int e = errno;
-		if (e == ENOENT) {
-			fprintf(err, "mugai: quarantine: no such entry: %s\n", id);
-			return 1;
-		}
-		fprintf(err, "mugai: quarantine: %s: %s\n", id, g_strerror(e));
-		return 75;
-	}
-
-	int code = 0;
-	if (part) {
-		int rc = part_path_valid(part) ? pipeline_export_part(fd, part, out_fd) : 1;
-		if (rc == 1) {
-			char *p = printable(part);
-			fprintf(err, "mugai: quarantine: %s: no such part: %s\n", id, p);
-			g_free(p);
-			code = 1;
-		} else if (rc < 0) {
-			fprintf(err, "mugai: quarantine: %s: part export: %s\n", id, g_strerror(-rc));
-			code = 75;
-		}
-	} else {
-		/* Byte for byte: out_fd may be a pipe or a terminal, so a plain
-		 * loop rather than copy_file_range. */
-		char *buf = g_malloc(COPY_BUF);
-		for (;;) {
-			ssize_t n = read(fd, buf, COPY_BUF);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n < 0) {
-				fprintf(err, "mugai: quarantine: %s: %s\n", id, g_strerror(errno));
-				code = 75;
+			if (unlinkat(dfd, n, 0) < 0 && errno != ENOENT) {
+				rc = -errno;
 				break;
 			}
-			if (n == 0)
-				break;
-			int rc = fd_write_all(out_fd, buf, (size_t)n);
-			if (rc < 0) {
-				fprintf(err, "mugai: quarantine: %s: writing output: %s\n",
-				        id, g_strerror(-rc));
-				code = 75;
-				break;
-			}
+			if (is_record && removed)
+				g_ptr_array_add(removed, g_strndup(n, QID_LEN));
 		}
-		g_free(buf);
 	}
-	close(fd);
-	return code;
+	if (names->len && fsync(dfd) < 0 && rc == 0)
+		rc = -errno;
+	g_ptr_array_unref(names);
+	closedir(d);
+	return rc;
 }

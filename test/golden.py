@@ -154,8 +154,10 @@ def check_one(mugai, name, update):
             tap(qid is None or rec["verdict"] not in ("clean", "tempfail"),
                 "%s: no quarantine entry for %s" % (name, rec["verdict"]))
             return
+        # every export is an administrator act with an audit record of its own
         exp = subprocess.run([mugai, "quarantine", "export", "--config", conf,
-                              "--quarantine-dir", qdir, qid], capture_output=True, timeout=60)
+                              "--quarantine-dir", qdir, "--audit-log", audit, qid],
+                             capture_output=True, timeout=60)
         tap(exp.returncode == 0 and exp.stdout == raw, "%s: quarantine export is byte-identical" % name)
         leaves = python_leaves(raw)
         # parts cut out of a text body ("1.text1") are not MIME parts: no
@@ -165,7 +167,8 @@ def check_one(mugai, name, update):
             if part["action"] != "removed" or not part["sha256"]:
                 continue
             got = subprocess.run([mugai, "quarantine", "export", "--config", conf, "--quarantine-dir",
-                                  qdir, "--part", part["path"], qid], capture_output=True, timeout=60)
+                                  qdir, "--audit-log", audit, "--part", part["path"], qid],
+                                 capture_output=True, timeout=60)
             ok = got.returncode == 0 and hashlib.sha256(got.stdout).hexdigest() == part["sha256"]
             tap(ok, "%s: part %s export matches its SHA-256" % (name, part["path"]))
             # Python's decoder is lenient in its own ways (it stops at base64

@@ -21,8 +21,15 @@ plus the milter-free release smtpd of packaging/postfix-master.cf.  Then:
     delivers nothing; once the fault is gone the same message, sent again,
     arrives sanitized, and the milter that saw the quarantine fault is still
     the same process;
-  * a quarantined original re-injected through the release smtpd arrives
-    unchanged (no milter there);
+  * the administrator's review loop (`mugai quarantine`): a message with
+    attachments goes in, shows up in list (filters, --json) and show (with
+    the text that reached the sink); `release` re-injects the original
+    through the milter-free release smtpd, which delivers it byte for byte
+    after X-Mugai-Released (the milter records nothing); a recipient the
+    release smtpd rejects and a release smtpd that is down change nothing;
+    a suspect entry needs --force and, with release_approvals = 2, a second
+    person's approval; purge removes only entries older than the limit;
+    every act leaves its exact audit record;
   * at the end: nothing reached the sink unsanitized, Postfix's queue is empty.
 
 Usage: postfix_e2e.py MUGAI [MUGAI_MILTER]   (prints TAP; the milter defaults
@@ -33,6 +40,7 @@ SIGTERM.  MUGAI_E2E_KEEP=1 keeps the temporary directory.
 """
 import base64
 import email
+import hashlib
 import email.parser
 import email.policy
 import json
@@ -59,6 +67,7 @@ QID_RE = re.compile(r"\d{8}-\d{9}-[0-9A-Z]{10}")
 ENV_FROM = "sender@example.net"
 ENV_TO = "tanaka@city.example.lg.jp"
 SIZE_LIMIT = 256 * 1024          # [limits] message_size in the test config
+REFUSED = "refused@example.net"  # the release smtpd rejects this recipient
 
 
 def skip(reason):
@@ -170,6 +179,21 @@ def big_message():
             b"--b1\nContent-Type: application/octet-stream; name=\"blob.bin\"\n"
             b"Content-Disposition: attachment; filename=\"blob.bin\"\n"
             b"Content-Transfer-Encoding: base64\n\n" + b64 + b"--b1--\n")
+
+
+def review_message():
+    """A message with attachments whose body has lines starting with dots
+    (dot-stuffed on the wire both ways) and a Japanese subject."""
+    pdf = base64.encodebytes(b"%PDF-1.4\n" + bytes(range(256)) * 8 + b"\n%%EOF\n")
+    subject = "=?UTF-8?B?%s?=" % base64.b64encode("[E2E review] 見積書と添付ファイル".encode()).decode()
+    return ("From: Sender <%s>\nTo: %s\nSubject: %s\nMessage-ID: <e2e-review@example.net>\n"
+            "Date: Mon, 23 Nov 2026 09:00:00 +0900\nMIME-Version: 1.0\n"
+            "Content-Type: multipart/mixed; boundary=\"rv\"\n\n"
+            "--rv\nContent-Type: text/plain; charset=utf-8\nContent-Transfer-Encoding: 8bit\n\n"
+            "見積書を添付します。\n.a line starting with a dot\n..and two\n\n"
+            "--rv\nContent-Type: application/pdf; name=\"見積書.pdf\"\n"
+            "Content-Disposition: attachment; filename*=UTF-8''%%E8%%A6%%8B%%E7%%A9%%8D%%E6%%9B%%B8.pdf\n"
+            "Content-Transfer-Encoding: base64\n\n" % (ENV_FROM, ENV_TO, subject)).encode() + pdf + b"--rv--\n"
 
 
 def write_config(tmp, sock):
@@ -324,7 +348,7 @@ class E2E:
         self.sink = Sink(os.path.join(self.tmp, "sink")).start()
         self.pf = pfinstance.Instance(os.path.join(self.tmp, "postfix"), pfinstance.free_port(), self.sink.port,
                                       milter="unix:" + self.sock, release_port=pfinstance.free_port(),
-                                      name="postfix-mugai-e2e")
+                                      name="postfix-mugai-e2e", release_refuse=[REFUSED])
         try:
             self.pf.start()
         except RuntimeError as e:
@@ -338,7 +362,7 @@ class E2E:
         self.fault_milter_killed()
         self.fault_quarantine()
         self.fault_disk_full()
-        self.release()
+        self.review()
         self.final_checks()
 
     def golden(self):
@@ -492,33 +516,186 @@ class E2E:
             subprocess.run(["umount", "-l", self.mounted], capture_output=True, timeout=30)
             self.mounted = None
 
-    def release(self):
-        """The release path of packaging/postfix-master.cf: no milter, original delivered."""
+    # ---- the administrator's review loop ----------------------------------
+
+    def q(self, *args, conf=None, sudo=None):
+        """`mugai quarantine ARGS` as an administrator (SUDO_USER=SUDO)."""
+        env = dict(os.environ, LANG="C", TZ="UTC", COLUMNS="200")
+        env.pop("LC_ALL", None)
+        env.pop("SUDO_USER", None)
+        if sudo:
+            env["SUDO_USER"] = sudo
+        return subprocess.run([self.mugai, "quarantine"] + list(args) + ["--config", conf or self.rconf],
+                              capture_output=True, env=env, timeout=120)
+
+    def message_records(self):
+        """The milter's records (one per message; administrator records have an "event")."""
+        return [r for r in audit_records(self.audit) if "event" not in r]
+
+    def released_copy(self, label, qid, sudo, eml):
+        """Wait for the released copy of QID at the sink and check it is the
+        original, byte for byte, after Postfix's Received header and ours."""
         t = self.t
-        recs = [r for r in audit_records(self.audit) if r.get("quarantine_id") and r.get("verdict") != "tempfail"]
-        if not recs:
-            return
-        rec = recs[0]
-        p = self.mugai_run("quarantine", "export", "--config", self.conf, "--quarantine-dir", self.qdir,
-                           rec["quarantine_id"])
-        if not t.ok(p.returncode == 0, "export a quarantined original for release"):
-            return
-        n0 = len(audit_records(self.audit))
-        try:
-            with smtplib.SMTP("127.0.0.1", self.pf.release_port, local_hostname="localhost", timeout=60) as c:
-                refused = c.sendmail(ENV_FROM, [ENV_TO], crlf_to_lf(p.stdout).replace(b"\n", b"\r\n"))
-            ok = not refused
-        except (smtplib.SMTPException, OSError) as e:
-            ok = False
-            print("#   release: %r" % e)
-        t.ok(ok, "release smtpd (no milter) accepts the original")
         got = self.new_sink_messages(20, 1)
         self.released.update(got)
-        raw = next(iter(got.values()), b"")
-        body = crlf_to_lf(raw).split(b"\n\n", 1)[1:] == crlf_to_lf(p.stdout).split(b"\n\n", 1)[1:]
-        t.ok(len(got) == 1 and body and b"X-Mugai-Status" not in raw.split(b"\r\n\r\n")[0],
-             "released original arrives unchanged, not sanitized again")
-        t.ok(len(audit_records(self.audit)) == n0, "the milter did not see the released message")
+        if not t.ok(len(got) == 1, "%s: the released original reaches the sink" % label, list(got)):
+            return
+        raw = next(iter(got.values()))
+        at = raw.find(b"\r\nX-Mugai-Released: ")
+        head = raw[:at + 2]
+        m = re.match(rb"X-Mugai-Released: by=%s; at=\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z; id=%s\r\n"
+                     % (sudo.encode(), qid.encode()), raw[at + 2:])
+        wire = re.sub(rb"(?<!\r)\n", b"\r\n", eml)
+        if not wire.endswith(b"\r\n"):
+            wire += b"\r\n"
+        t.ok(at > 0 and re.fullmatch(rb"(Received: [^\r]*\r\n(?:[ \t][^\r]*\r\n)*)+", head) is not None,
+             "%s: only Postfix's Received header before ours" % label, head[:400])
+        t.ok(m is not None and raw[at + 2 + m.end():] == wire,
+             "%s: X-Mugai-Released: by=%s; at=TIME; id=ID, then the original byte for byte" % (label, sudo),
+             _diff(wire.decode("utf-8", "replace"), raw[at + 2:].decode("utf-8", "replace"), "original", "released"))
+        t.ok(b"X-Mugai-Status" not in raw.split(b"\r\n\r\n")[0], "%s: not sanitized again (no X-Mugai-Status)" % label)
+
+    def admin_records(self, n0):
+        recs = []
+        for r in audit_records(self.audit)[n0:]:
+            r = dict(r)
+            r["ts"] = "TS"
+            if r.get("smtp_reply"):
+                r["smtp_reply"] = re.sub(r"queued as [0-9A-Za-z]+", "queued as QUEUEID", r["smtp_reply"])
+            recs.append(r)
+        return recs
+
+    def review(self):
+        """A message with attachments goes in; an administrator finds it, looks
+        at it, releases it; a suspect one needs --force and, with
+        release_approvals = 2, a second person; refusals change nothing;
+        purge takes only what is old.  Every act is in the audit log."""
+        t = self.t
+        base = open(self.conf, encoding="utf-8").read()
+        self.rconf = os.path.join(self.tmp, "release.conf")
+        with open(self.rconf, "w", encoding="utf-8") as f:
+            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n" % self.pf.release_port)
+        rconf2 = os.path.join(self.tmp, "release2.conf")
+        with open(rconf2, "w", encoding="utf-8") as f:
+            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n[quarantine]\nrelease_approvals = 2\n"
+                    % self.pf.release_port)
+        down = os.path.join(self.tmp, "down.conf")
+        with open(down, "w", encoding="utf-8") as f:
+            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n" % pfinstance.free_port())
+
+        code, text, out = swaks(self.pf.port, review_message())
+        pq = queued_as(text)
+        if not t.ok(code == 250 and pq, "review: a message with attachments is accepted", out):
+            return
+        got = self.new_sink_messages(20, 1)
+        recs = self.audit_by_id().get(pq, [])
+        if not t.ok(pq in got and len(recs) == 1 and recs[0].get("quarantine_id"),
+                    "review: delivered sanitized, its original quarantined", recs):
+            return
+        qid = recs[0]["quarantine_id"]
+        eml = open(os.path.join(self.qdir, qid + ".eml"), "rb").read()
+
+        p = self.q("list", "--subject", "E2E review")
+        lines = p.stdout.decode().splitlines()
+        t.ok(p.returncode == 0 and len(lines) == 2 and lines[1].startswith(qid + "  ")
+             and " sanitized " in lines[1] and lines[1].endswith("[E2E review] 見積書と添付ファイル"),
+             "list --subject: the entry, with its decoded Japanese subject", p.stdout.decode())
+        p = self.q("list", "--json", "--from", ENV_FROM, "--since", qid[:4] + "-" + qid[4:6] + "-" + qid[6:8])
+        entries = json.loads(p.stdout) if p.returncode == 0 else []
+        mine = [x for x in entries if x["id"] == qid]
+        t.ok(len(mine) == 1 and mine[0]["record_id"] == pq and mine[0]["rcpt"] == [ENV_TO]
+             and mine[0]["sha256"] == hashlib.sha256(eml).hexdigest()
+             and [x["id"] for x in entries] == sorted((x["id"] for x in entries), reverse=True),
+             "list --json --from --since: the entry with its queue ID, envelope and SHA-256; newest first")
+        p = self.q("show", qid)
+        shown = p.stdout.decode()
+        body = decoded_body(got[pq])
+        t.ok(p.returncode == 0 and "\nEnvelope from:    %s\n" % ENV_FROM in shown
+             and "\nRecipients:       %s\n" % ENV_TO in shown and "\nClient:           127.0.0.1\n" in shown
+             and "\nPart 2: removed\n" in shown and "  Filename:       見積書.pdf\n" in shown,
+             "show: envelope, client, parts", shown[:1500])
+        t.ok(QID_RE.sub("QID", shown.split("--- Text the recipient received ---\n", 1)[-1]) == body,
+             "show: the text the recipient received is what reached the sink",
+             _diff(body, shown.split("--- Text the recipient received ---\n", 1)[-1]))
+
+        # release: original + header, past the milter
+        n0, m0 = len(audit_records(self.audit)), len(self.message_records())
+        p = self.q("release", qid, "--reason", "the staff member needs the PDF", sudo="alice")
+        t.ok(p.returncode == 0 and re.fullmatch(r"%s: released to %s: 250 2\.0\.0 Ok: queued as [0-9A-Z]+\n"
+                                                % (qid, re.escape(ENV_TO)), p.stdout.decode()),
+             "release: exit 0, Postfix's 250 reported", p.stdout + p.stderr)
+        self.released_copy("release", qid, "alice", eml)
+        t.ok(len(self.message_records()) == m0, "release: the milter saw nothing (no new message record)")
+        user = __import__("pwd").getpwuid(os.getuid()).pw_name
+        want = [{"ts": "TS", "event": "release", "user": user, "sudo_user": "alice", "quarantine_id": qid,
+                 "reason": "the staff member needs the PDF", "from": ENV_FROM, "to": [ENV_TO], "force": False,
+                 "approvals": [], "smtp_reply": "250 2.0.0 Ok: queued as QUEUEID", "result": "ok", "error": None}]
+        t.ok(self.admin_records(n0) == want, "release: its audit record",
+             json.dumps(self.admin_records(n0), ensure_ascii=False, indent=1))
+
+        # refused by the release smtpd, and the smtpd down: nothing changes
+        state = os.path.join(self.qdir, qid + ".state.json")
+        before = open(state, "rb").read()
+        n0 = len(audit_records(self.audit))
+        p = self.q("release", qid, "--reason", "to an address Postfix refuses", "--to", REFUSED)
+        reply = ("554 5.7.1 <%s>: Recipient address rejected: release refused by the test" % REFUSED)
+        t.ok(p.returncode == 1 and p.stderr.decode() ==
+             "mugai: quarantine: %s: the SMTP server refused the release: %s\n" % (qid, reply),
+             "release refused by Postfix: exit 1 with Postfix's exact reply", p.stderr)
+        p2 = self.q("release", qid, "--reason", "smtpd down", conf=down)
+        t.ok(p2.returncode == 75 and b"release failed, nothing sent (try again later)" in p2.stderr,
+             "release while the smtpd is down: exit 75", p2.stderr)
+        self.nothing_delivered("refused releases")
+        t.ok(open(state, "rb").read() == before, "refused releases: the entry's state unchanged")
+        recs = self.admin_records(n0)
+        t.ok([(r["event"], r["result"], r["smtp_reply"], r["to"]) for r in recs] ==
+             [("release", "refused", reply, [REFUSED]), ("release", "failed", None, [ENV_TO])],
+             "refused releases: recorded as refused and failed", json.dumps(recs, indent=1))
+
+        # a suspect entry: --force, then two people
+        sus = [r for r in self.message_records() if r.get("verdict") == "suspect" and r.get("quarantine_id")
+               and os.path.exists(os.path.join(self.qdir, r["quarantine_id"] + ".json"))]
+        if not t.ok(sus, "a suspect entry from the golden mail is in the quarantine"):
+            return
+        sq = sus[0]["quarantine_id"]
+        seml = open(os.path.join(self.qdir, sq + ".eml"), "rb").read()
+        n0 = len(audit_records(self.audit))
+        p = self.q("release", sq, "--reason", "asked for", sudo="alice")
+        t.ok(p.returncode == 1 and b"releasing it needs --force" in p.stderr, "suspect without --force: refused")
+        p = self.q("release", sq, "--reason", "asked for", "--force", sudo="alice", conf=rconf2)
+        t.ok(p.returncode == 1 and b"needs 2 administrators" in p.stderr,
+             "suspect with release_approvals = 2: refused until a second person approves")
+        self.nothing_delivered("suspect before approval", wait=0.5)
+        p = self.q("approve", sq, "--reason", "checked the file", sudo="bob", conf=rconf2)
+        t.ok(p.returncode == 0, "bob approves", p.stderr)
+        p = self.q("release", sq, "--reason", "asked for", "--force", sudo="alice", conf=rconf2)
+        t.ok(p.returncode == 0, "alice releases it with bob's approval", p.stderr)
+        self.released_copy("suspect release", sq, "alice", seml)
+        recs = self.admin_records(n0)
+        common = {"ts": "TS", "user": user, "quarantine_id": sq}
+        rel = dict(common, event="release", sudo_user="alice", reason="asked for",
+                   to=sus[0]["rcpt"], approvals=[], smtp_reply=None, result="denied")
+        rel["from"] = sus[0]["from"]
+        want = [dict(rel, force=False, error="needs --force"),
+                dict(rel, force=True, error="needs 2 administrators, has 1"),
+                dict(common, event="approve", sudo_user="bob", reason="checked the file", result="ok", error=None),
+                dict(rel, force=True, approvals=["bob"], smtp_reply="250 2.0.0 Ok: queued as QUEUEID",
+                     result="ok", error=None)]
+        t.ok(recs == want, "suspect release: every act's audit record", json.dumps(recs, ensure_ascii=False, indent=1))
+
+        # purge: only what is older than the limit (the ID says how old)
+        old = "20200101-000000000-AAAAAAAAAA"
+        for ext in (".eml", ".json"):
+            shutil.copy(os.path.join(self.qdir, qid + ext), os.path.join(self.qdir, old + ext))
+        n_before = len([n for n in os.listdir(self.qdir) if n.endswith(".json") and QID_RE.fullmatch(n[:-5])])
+        n0 = len(audit_records(self.audit))
+        p = self.q("purge", "--older-than", "30", "--reason", "retention")
+        left = [n[:-5] for n in os.listdir(self.qdir) if n.endswith(".json") and QID_RE.fullmatch(n[:-5])]
+        t.ok(p.returncode == 0 and old not in left and len(left) == n_before - 1 and qid in left,
+             "purge --older-than 30: the old entry only", p.stdout + p.stderr)
+        recs = self.admin_records(n0)
+        t.ok(len(recs) == 1 and recs[0]["event"] == "purge" and recs[0]["quarantine_ids"] == [old]
+             and recs[0]["reason"] == "retention" and recs[0]["result"] == "ok", "purge: its audit record", recs)
 
     def final_checks(self):
         t = self.t

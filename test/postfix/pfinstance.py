@@ -18,7 +18,9 @@ Milters: `smtpd_milters = SPEC` (or none), `milter_default_action = tempfail`,
 `milter_protocol = 6`, `non_smtpd_milters =` empty.  Retries are fast (a few
 seconds) so a deferred message is retried quickly in tests.  Optionally a
 second, milter-free smtpd on 127.0.0.1:RELEASE_PORT, the re-injection path for
-released quarantine mail (the same entry as packaging/postfix-master.cf).
+released quarantine mail (the same entry as packaging/postfix-master.cf); it
+rejects the recipients in RELEASE_REFUSE (5.7.1), so a refused release can be
+tested.
 
 Postfix is started with `postfix -c ROOT/etc start` (no systemd) and stopped
 with `postfix -c ROOT/etc stop`; every call is bounded in time.  Root only
@@ -82,7 +84,7 @@ def available():
 
 class Instance:
     def __init__(self, root, port, relay_port, milter="", release_port=0,
-                 name="postfix-mugai", settings=None):
+                 name="postfix-mugai", settings=None, release_refuse=()):
         self.root = os.path.abspath(root)
         self.port = port
         self.relay_port = relay_port
@@ -90,6 +92,7 @@ class Instance:
         self.release_port = release_port
         self.name = name
         self.settings = dict(settings or {})
+        self.release_refuse = list(release_refuse)   # recipients the release smtpd rejects
         self.conf = os.path.join(self.root, "etc")
         self.queue = os.path.join(self.root, "spool")
         self.data = os.path.join(self.root, "data")
@@ -184,6 +187,10 @@ class Instance:
                         "  -o mynetworks=127.0.0.0/8\n"
                         "  -o smtpd_client_restrictions=permit_mynetworks,reject"
                         % (self.release_port, self.name))
+            if self.release_refuse:
+                # so that a test can watch a release being refused (5xx)
+                rows[-1] += ("\n  -o smtpd_recipient_restrictions=check_recipient_access,texthash:%s,"
+                             "permit_mynetworks,reject" % os.path.join(self.conf, "release_refuse"))
         rows += [
             "pickup    unix  n - n 60 1 pickup",
             "cleanup   unix  n - n - 0 cleanup",
@@ -217,7 +224,11 @@ class Instance:
         os.chmod(self.root, 0o755)
         pw = pwd.getpwnam("postfix")
         os.chown(self.data, pw.pw_uid, pw.pw_gid)
-        for name, text in (("main.cf", self.main_cf()), ("master.cf", self.master_cf())):
+        files = [("main.cf", self.main_cf()), ("master.cf", self.master_cf())]
+        if self.release_refuse:
+            files.append(("release_refuse", "".join("%s REJECT 5.7.1 release refused by the test\n" % a
+                                                    for a in self.release_refuse)))
+        for name, text in files:
             with open(os.path.join(self.conf, name), "w") as f:
                 f.write(text)
 
