@@ -43,7 +43,9 @@ bool pipeline_header_replaced(const char *name)
 	n -= lead;
 	return (n >= 8 && g_ascii_strncasecmp(name, "content-", 8) == 0) ||
 	       (n == 12 && g_ascii_strncasecmp(name, "mime-version", 12) == 0) ||
-	       (n == 14 && g_ascii_strncasecmp(name, "x-mugai-status", 14) == 0);
+	       (n == 14 && g_ascii_strncasecmp(name, "x-mugai-status", 14) == 0) ||
+	       /* only `mugai quarantine release` adds it, past the milter */
+	       (n == 16 && g_ascii_strncasecmp(name, "x-mugai-released", 16) == 0);
 }
 
 /* The original mapped read-only, when nobody else can change it under us:

@@ -33,9 +33,12 @@ void pipeline_global_shutdown(void);
 enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
                           int fd, GByteArray **out, mugai_result **res);
 
-/* True for the top-level header names the output replaces with its own:
- * Content-*, MIME-Version and X-Mugai-Status, ignoring case and blanks
- * around the name.  The milter deletes exactly these from the original. */
+/* True for the top-level header names the output does not take from the
+ * original: Content-*, MIME-Version and X-Mugai-Status (replaced by its
+ * own), X-Mugai-Released (only a release adds it, past the milter; a
+ * sender's own would claim an administrator let the message through),
+ * ignoring case and blanks around the name.  The milter deletes exactly
+ * these from the original. */
 bool pipeline_header_replaced(const char *name);
 
 /* Decoded bytes of the part at PATH (as in the audit record) of the

@@ -254,8 +254,8 @@ def main():
 
         # a sanitized message: every check the contract names
         qid = "4B1C2D3E4F"
-        deliver(t, mugai, m, tmp, attachment, qid, "sanitized", "MIME-Version,Content-Type,X-Mugai-Status",
-                "sanitized: MIME headers and forged X-Mugai-Status replaced, body as `mugai sanitize`")
+        deliver(t, mugai, m, tmp, attachment, qid, "sanitized", "MIME-Version,Content-Type,X-Mugai-Status,X-Mugai-Released",
+                "sanitized: MIME headers, forged X-Mugai-Status and X-Mugai-Released replaced, body as `mugai sanitize`")
         one_line(t, m, qid, r": %s: mugai: verdict=sanitized removed=1 quarantine=\d{8}-\d{9}-\w{10} size=\d+ elapsed=\d+ms$" % qid,
                  "sanitized: one log line, Postfix style, queue ID first")
         rec = record(m, qid)
