@@ -2,11 +2,14 @@
 # Demo: install what is needed (Debian 12), build, then send sample mails
 # through a private Postfix instance on loopback with mugai-milter plugged in,
 # and show what arrives: each sanitized message (headers, decoded body), the
-# quarantine list and the audit log.  Run as root (Postfix's master must).
+# quarantine list and the audit log; then an administrator's review: show one
+# entry and release its original through the milter-free loopback smtpd.
+# Run as root (Postfix's master must).
 #
 #   swaks --> Postfix smtpd 127.0.0.1:PORT --milter--> mugai-milter
 #                  | (queue)
 #                  +--> smtp --> sink 127.0.0.1:PORT2 (stores each message)
+#   mugai quarantine release --> Postfix smtpd 127.0.0.1:PORT3 (no milter) --> sink
 #
 # Everything lives under ./demo-out (removed and recreated each time) and
 # listens on 127.0.0.1 only; every process started here is stopped at the
@@ -121,6 +124,39 @@ cleanup() {
 	esac
 }
 
+# An administrator's review: the entry of the message with the attachment,
+# shown, then released (the original, byte for byte, plus X-Mugai-Released)
+# through the milter-free smtpd, and the audit record of the act.
+review_demo() {
+	local id before
+	id=$("$MUGAI" quarantine list --config "$OUT/mugai.conf" --json | python3 -c '
+import json, sys
+for e in json.load(sys.stdin):
+    if e.get("subject") == "attach" and e.get("verdict") == "sanitized":
+        print(e["id"])
+        break')
+	[ -n "$id" ] || { echo "(no sanitized entry to review)"; return; }
+	hr
+	echo "== an administrator reviews it: mugai quarantine show $id"
+	"$MUGAI" quarantine show --config "$OUT/mugai.conf" "$id"
+	hr
+	echo "== and releases the original: mugai quarantine release $id --reason '...'"
+	before=$(find "$OUT/sink" -name '*.json' | wc -l)
+	SUDO_USER=kanri01 "$MUGAI" quarantine release --config "$OUT/mugai.conf" "$id" \
+		--reason "田中さんの依頼で原本を渡す"
+	local i
+	for ((i = 0; i < 300; i++)); do
+		[ "$(find "$OUT/sink" -name '*.json' | wc -l)" -gt "$before" ] && break
+		sleep 0.1
+	done
+	local f
+	f=$(ls "$OUT"/sink/*.eml | tail -1)
+	echo "== the sink received $(basename "$f"): the original with the release header, not sanitized again:"
+	sed -n '/^X-Mugai-Released:/p; /^Content-Type:/p; /^Subject:/p' "$f" | head -5
+	echo "== the act in the audit log:"
+	tail -1 "$OUT/audit.log"
+}
+
 postfix_demo() {
 	[ "$(id -u)" = 0 ] || { echo "run as root: Postfix's master must start as root" >&2; exit 1; }
 	chmod 755 "$OUT"
@@ -147,11 +183,13 @@ spool_dir = $OUT/spool"
 		sleep 0.1
 	done
 	[ -S "$RUN/mugai.sock" ] || { echo "mugai-milter did not start:" >&2; cat "$OUT/milter.log" >&2; exit 1; }
-	local sink_port port
+	local sink_port port release_port
 	sink_port=$(cat "$RUN/sink.port")
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	release_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	printf '[release]\nsmtp = 127.0.0.1:%s\n' "$release_port" >>"$OUT/mugai.conf"
 	python3 test/postfix/pfinstance.py start "$RUN/postfix" --port "$port" --relay-port "$sink_port" \
-		--milter "unix:$RUN/mugai.sock" --name postfix-mugai-demo
+		--milter "unix:$RUN/mugai.sock" --release-port "$release_port" --name postfix-mugai-demo
 
 	hr
 	echo "== sending the samples: swaks -> Postfix 127.0.0.1:$port (smtpd_milters = unix:$RUN/mugai.sock)"
@@ -186,6 +224,7 @@ spool_dir = $OUT/spool"
 	[ -n "$qid" ] && grep -F "$qid" "$RUN/postfix/maillog" | sed 's/^[A-Z][a-z][a-z] [ 0-9]* [0-9:]* [^ ]* //' || true
 	echo "== and mugai-milter's ($OUT/milter.log; syslog, mail facility, in production):"
 	[ -n "$qid" ] && grep -F "$qid" "$OUT/milter.log" || true
+	review_demo
 	hr
 	echo "sink, mugai-milter and Postfix stopped; messages in $OUT/sink, quarantine in $OUT/quarantine"
 }
