@@ -2,8 +2,10 @@
  *
  * Input is UTF-8 (the caller converts first); the parser runs with
  * HTML_PARSE_NONET | HTML_PARSE_IGNORE_ENC in SAX mode and never fetches
- * anything.  State lives in the struct, so feeding the same input whole, one
- * byte at a time or in random chunks gives identical output.
+ * anything.  State lives in the struct, so feeding well-formed input whole,
+ * one byte at a time or in random chunks gives identical output; on broken
+ * markup libxml2's push parser (2.9.14) can itself report different events
+ * at different chunk boundaries, so the pipeline converts whole buffers.
  */
 #ifndef MUGAI_HTML2TEXT_H
 #define MUGAI_HTML2TEXT_H

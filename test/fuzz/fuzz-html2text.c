@@ -2,10 +2,14 @@
  * html2text (libxml2's HTML push parser in SAX mode, our text builder).
  *
  * The first byte picks the links mode and a chunk size; the rest, made
- * valid UTF-8 as the pipeline would, is converted whole and again fed in
- * chunks.  Both texts must be identical valid UTF-8 without NUL, and every
- * URL shown must be defanged unless the mode is "show"; a crash, a
- * sanitizer report or a hang is a finding.
+ * valid UTF-8 as the pipeline would, is converted whole (as the pipeline
+ * does) and again fed in chunks.  Each text must be valid UTF-8 without NUL
+ * and show every URL defanged unless the mode is "show"; a crash, a
+ * sanitizer report or a hang is a finding.  The two texts are not compared:
+ * on malformed markup libxml2 2.9.14's push parser itself reports different
+ * SAX events at different chunk boundaries (the fuzzer's first finding,
+ * reproduced with libxml2 alone), which is why the pipeline never feeds in
+ * pieces; test-html2text checks that well-formed input gives one text.
  */
 #include "sanitize/html2text.h"
 #include <glib.h>
@@ -32,16 +36,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char *pieces = rc == 0 ? html2text_finish(h, &tlen, &f2) : NULL;
 	html2text_free(h);
 
-	if ((whole == NULL) != (pieces == NULL))
-		abort();   /* one feeding failed where the other did not */
-	if (whole) {
-		if (strcmp(whole, pieces) != 0 || f1 != f2)
+	const char *texts[] = { whole, pieces };
+	for (int i = 0; i < 2; i++) {
+		const char *t = texts[i];
+		if (!t)
+			continue;
+		if (!g_utf8_validate(t, -1, NULL) || (i == 1 && strlen(t) != tlen))
 			abort();
-		if (!g_utf8_validate(whole, -1, NULL) || strlen(whole) != tlen)
-			abort();
-		if (links != MUGAI_LINKS_SHOW && (strstr(whole, "http://") || strstr(whole, "https://")))
+		if (links != MUGAI_LINKS_SHOW && (strstr(t, "http://") || strstr(t, "https://")))
 			abort();
 	}
+	(void)f1;
+	(void)f2;
 	g_free(whole);
 	g_free(pieces);
 	g_free(html);
