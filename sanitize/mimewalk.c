@@ -458,6 +458,12 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	    (p->name_param && has_control_chars(p->name_param)))
 		result_add_reason(p->reasons, "filename-control-chars");
 
+	/* Where the raw bytes say more than GMime saw (rawlook.c), a lenient
+	 * client may find a part in this leaf: it is not shown as text. */
+	const GPtrArray *raw = rawlook_part_reasons(w->raw, obj);
+	for (guint i = 0; raw && i < raw->len; i++)
+		result_add_reason(p->reasons, g_ptr_array_index(raw, i));
+
 	if (node->too_deep) {
 		p->action = PART_REMOVED;
 		result_add_reason(p->reasons, "limit:mime-depth");
@@ -470,6 +476,9 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	bool is_plain = strcmp(p->content_type, "text/plain") == 0;
 	bool is_html = strcmp(p->content_type, "text/html") == 0;
 	bool body = (is_plain || is_html) && !attached && !p->filename && !p->name_param;
+	bool withheld = body && raw;
+	if (withheld)
+		body = false;
 
 	if (GMIME_IS_MESSAGE_PARTIAL(obj))
 		result_add_reason(p->reasons, "message-partial");
@@ -521,6 +530,11 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	p->action = PART_REMOVED;
 	if (rc != 0) {
 		/* not fully decoded: removed, the reasons say why */
+	} else if (withheld) {
+		/* a body kept out of the text: its reasons say why; one that is not
+		 * text at all is a type mismatch, as for any body */
+		if (!detect_is_textual(p->detected_type, s.head->data, s.head->len))
+			result_add_reason(p->reasons, "type-mismatch");
 	} else if (!body) {
 		result_add_reason(p->reasons, "attachment");
 		inspect_limits lim = {

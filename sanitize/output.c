@@ -203,13 +203,16 @@ static bool dropped_header(const char *name)
 	return pipeline_header_replaced(name);
 }
 
-/* Append a raw header value with LF line ends and a final newline. */
+/* Append a raw header value with LF line ends and a final newline.  A lone
+ * CR is part of the value to GMime but a line end to some parsers: it
+ * becomes a blank, so that what follows it (a hidden "Content-Type:",
+ * rawlook.c's folded-header) cannot start a header of its own here. */
 static void append_raw(GString *s, const char *raw)
 {
 	for (const char *p = raw; *p; p++) {
 		if (*p == '\r') {
 			if (p[1] != '\n')
-				g_string_append_c(s, '\n');
+				g_string_append_c(s, ' ');
 			continue;
 		}
 		g_string_append_c(s, *p);

@@ -9,6 +9,7 @@
 #include "sanitize/pipeline.h"
 #include "sanitize/charset.h"
 #include "sanitize/policy.h"
+#include "sanitize/rawlook.h"
 #include "sanitize/verdict.h"
 #include "sanitize/walk.h"
 #include "store/store.h"
@@ -215,6 +216,7 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 	GMimeMessage *msg = NULL;
 	GMimeParser *parser = NULL;
 	GMimeParserOptions *opts = NULL;
+	rawlook *raw = NULL;
 	walk_ctx w = { 0 };
 	char qid[QUARANTINE_ID_MAX] = "";
 	struct stat st;
@@ -273,7 +275,13 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 		goto decide;
 	}
 	describe_message(r, env, msg);
+	/* what a lenient client would read in the same bytes (rawlook.c) */
+	if (rawlook_run(msg, fd, map, r->size, r->reasons, &raw) < 0) {
+		result_add_reason(r->reasons, "internal:rawlook");
+		goto decide;
+	}
 	walk_init(&w, cfg, r, env->explain);
+	w.raw = raw;
 	if (walk_message(&w, msg) < 0)
 		result_add_reason(r->reasons, "internal:walk");
 
@@ -338,6 +346,7 @@ decide:
 		output = NULL;
 	}
 	walk_clear(&w);
+	raw = rawlook_free(raw);
 	if (msg)
 		g_object_unref(msg);
 	if (parser)

@@ -29,6 +29,12 @@ const verdict_row verdict_table[] = {
 	/* suspect: held for an administrator; MIME ambiguity resolved toward removal */
 	{ "parse-warning:crit-", VERDICT_SUSPECT, NULL, NULL, "ambiguous MIME structure", "MIME 構造があいまいです" },
 	{ "mime-in-preamble", VERDICT_SUSPECT, NULL, NULL, "MIME part hidden before the first or after the last boundary (not shown)", "境界の前後に隠された MIME パートがあります（表示していません）" },
+	/* the raw bytes read otherwise than GMime's tree (rawlook.c); a body
+	 * they concern is removed, not shown */
+	{ "boundary-mismatch", VERDICT_SUSPECT, NULL, NULL, "MIME boundary a lenient mail client reads differently (case, trailing characters, unused, reused or encoded boundary)", "MIME の境界があいまいで、メールソフトによって区切り方が変わります" },
+	{ "mime-in-body", VERDICT_SUSPECT, NULL, NULL, "MIME headers inside a body, where some mail clients see another part (not shown)", "本文の中に MIME ヘッダーがあり、別のパートとして読むメールソフトがあります（表示していません）" },
+	{ "folded-header", VERDICT_SUSPECT, NULL, NULL, "Content-* header hidden inside another header", "ほかのヘッダーの中に Content-* ヘッダーが隠されています" },
+	{ "unknown-encoding", VERDICT_SUSPECT, NULL, NULL, "unknown Content-Transfer-Encoding: inspected undecoded, a mail client may decode it", "不明な転送エンコーディングのため復号せずに検査しました（メールソフトによっては復号されます）" },
 	{ "limit:mime-depth", VERDICT_SUSPECT, NULL, NULL, "MIME nesting deeper than the limit; deeper parts removed", "MIME の入れ子が上限を超えたため、それより深いパートを取り除きました" },
 	{ "limit:parts", VERDICT_SUSPECT, NULL, NULL, "more MIME parts than the limit; the rest removed", "パート数が上限を超えたため、残りを取り除きました" },
 	{ "limit:decoded-size", VERDICT_SUSPECT, NULL, NULL, "decoded size over the limit; not fully inspected", "展開後のサイズが上限を超えたため、検査を打ち切りました" },

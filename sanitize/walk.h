@@ -10,6 +10,7 @@
 #include <gmime/gmime.h>
 #include <stdio.h>
 #include "config/config.h"
+#include "sanitize/rawlook.h"
 #include "sanitize/result.h"
 
 typedef struct walk_block {
@@ -27,6 +28,7 @@ typedef struct walk_ctx {
 	gint64 deadline;        /* g_get_monotonic_time() limit */
 	uint64_t decoded_total;
 	bool stop;              /* a limit ended the walk */
+	const rawlook *raw;     /* the raw look's findings per leaf; NULL = none */
 } walk_ctx;
 
 void walk_init(walk_ctx *w, const mugai_config *cfg, mugai_result *res, FILE *explain);

@@ -84,9 +84,14 @@ def main():
                     if p.returncode == 0 and qid:
                         body = decoded_body(p.stdout)
                         for part in rec["parts"]:
-                            # text bodies shown in another form (an HTML alternative) are not files
+                            # text bodies shown in another form (an HTML alternative) are not files,
+                            # nor is a text body withheld (rawlook) whose HTML alternative was converted
+                            parent = part["path"].rpartition(".")[0]
                             if (part["action"] != "removed" or part["size"] < 24
-                                    or "alternative-duplicate" in part["reasons"]):
+                                    or "alternative-duplicate" in part["reasons"]
+                                    or (part["content_type"].startswith("text/") and any(
+                                        o["action"] == "converted" and o["path"].rpartition(".")[0] == parent
+                                        for o in rec["parts"]))):
                                 continue
                             e, _ = run([mugai, "quarantine", "export"] + base + ["--part", part["path"], qid])
                             if e is None or e.returncode != 0:

@@ -88,7 +88,7 @@ CASES = [
      "[detect]\narchive_entries = 2\n[policy]\non_suspect = reject\n", (1,), "rejected", ["archive-bomb", "policy:suspect-rejected"]),
     ("NUL bytes inside MIME headers (fuzz finding)", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nhello\n--m\nContent-Type:' + b"\x00" * 40 + b' application/zip; name="a.zip"\nContent-Disposition:\x00\x00 attachment\nContent-Transfer-Encoding: base64\n\nUEsFBgAAAAAAAAAAAAAAAAAAAAAAAA==\n--m--\n',
      "", (0,), None, []),
-    ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "sanitized", []),
+    ("unknown transfer encoding", HDR + b"Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64x\n\nRVZJTFBBWUxPQUQ=\n", "", (0,), "suspect", ["unknown-encoding"]),
     ("x-uuencode attachment", HDR + b'Content-Type: application/octet-stream; name="a.bin"\nContent-Transfer-Encoding: x-uuencode\n\nbegin 644 a.bin\n+159)3%!!64Q/040`\n`\nend\n',
      "", (0,), "sanitized", ["attachment"]),
     ("long non-ASCII parameter (GMime #165)", HDR + b"Content-Type: text/plain; charset=utf-8; " + b"x" * 100 + b"*=UTF-8''%E3%81%82%E3%81%84\n\nbody\n", "", (0,), "clean", []),
