@@ -46,13 +46,15 @@
 typedef struct replaced_hdr {
 	char *name;     /* as the MTA spelled it */
 	int index;      /* 1-based among headers of that name, as smfi_chgheader counts */
+	char *value;    /* NULL: delete it; else its new value (a kept header made safe) */
 } replaced_hdr;
 
 typedef struct msg_ctx {
 	spool *spool;
 	char *env_from;
 	GPtrArray *rcpt;        /* char * */
-	GArray *replaced;       /* replaced_hdr, arrival order */
+	GArray *replaced;       /* replaced_hdr to delete, arrival order */
+	GArray *rewritten;      /* replaced_hdr to change (value set), arrival order */
 	GHashTable *counts;     /* lower-case name -> headers of that name so far */
 } msg_ctx;
 
@@ -84,6 +86,11 @@ static void msg_reset(conn_ctx *c)
 	for (guint i = 0; i < m->replaced->len; i++)
 		g_free(g_array_index(m->replaced, replaced_hdr, i).name);
 	g_array_unref(m->replaced);
+	for (guint i = 0; i < m->rewritten->len; i++) {
+		g_free(g_array_index(m->rewritten, replaced_hdr, i).name);
+		g_free(g_array_index(m->rewritten, replaced_hdr, i).value);
+	}
+	g_array_unref(m->rewritten);
 	g_hash_table_unref(m->counts);
 	g_free(m);
 	c->msg = NULL;
@@ -97,6 +104,7 @@ static msg_ctx *msg_get(conn_ctx *c)
 		m->spool = spool_new((uint64_t)cfg->milter_spool_memory, cfg->milter_spool_dir);
 		m->rcpt = g_ptr_array_new_with_free_func(g_free);
 		m->replaced = g_array_new(FALSE, FALSE, sizeof(replaced_hdr));
+		m->rewritten = g_array_new(FALSE, FALSE, sizeof(replaced_hdr));
 		m->counts = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 		c->msg = m;
 	}
@@ -215,6 +223,14 @@ static sfsistat on_envrcpt(SMFICTX *ctx, char **argv)
 	return SMFIS_NOREPLY;
 }
 
+static bool lone_cr(const char *v)
+{
+	for (const char *p = strchr(v, '\r'); p; p = strchr(p + 1, '\r'))
+		if (p[1] != '\n')
+			return true;
+	return false;
+}
+
 /* The header as the message had it: "name:" value with CRLF line ends (the
  * MTA joins folded lines with a bare LF); without HDR_LEADSPC the MTA ate
  * the one blank after the colon, so it is put back. */
@@ -222,12 +238,25 @@ static sfsistat on_header(SMFICTX *ctx, char *name, char *value)
 {
 	conn_ctx *c = conn_get(ctx);
 	msg_ctx *m = msg_get(c);
+	/* every name is counted: smfi_chgheader addresses a header by name and
+	 * its index among the headers of that name */
+	char *key = g_ascii_strdown(name, -1);
+	int n = GPOINTER_TO_INT(g_hash_table_lookup(m->counts, key)) + 1;
+	g_hash_table_replace(m->counts, key, GINT_TO_POINTER(n));
 	if (pipeline_header_replaced(name)) {
-		char *key = g_ascii_strdown(name, -1);
-		int n = GPOINTER_TO_INT(g_hash_table_lookup(m->counts, key)) + 1;
-		g_hash_table_replace(m->counts, key, GINT_TO_POINTER(n));
-		replaced_hdr h = { g_strdup(name), n };
+		replaced_hdr h = { g_strdup(name), n, NULL };
 		g_array_append_val(m->replaced, h);
+	} else if (lone_cr(value)) {
+		/* A lone CR ends a line for some clients, which would then read
+		 * what follows as a header of its own (a hidden Content-Type over
+		 * our text part): the output has a blank there (output.c), and so
+		 * must the header the MTA keeps. */
+		char *v = g_strdup(value);
+		for (char *p = v; *p; p++)
+			if (*p == '\r' && p[1] != '\n')
+				*p = ' ';
+		replaced_hdr h = { g_strdup(name), n, v };
+		g_array_append_val(m->rewritten, h);
 	}
 	GString *line = g_string_new(name);
 	g_string_append(line, c->leadspc ? ":" : ": ");
@@ -326,6 +355,12 @@ static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_re
 	for (guint i = m->replaced->len; i-- > 0;) {
 		const replaced_hdr *h = &g_array_index(m->replaced, replaced_hdr, i);
 		if (smfi_chgheader(ctx, h->name, h->index, NULL) != MI_SUCCESS)
+			return -1;
+	}
+	for (guint i = 0; i < m->rewritten->len; i++) {
+		/* the value as received: with its leading blank already when leadspc */
+		const replaced_hdr *h = &g_array_index(m->rewritten, replaced_hdr, i);
+		if (smfi_chgheader(ctx, h->name, h->index, h->value) != MI_SUCCESS)
 			return -1;
 	}
 	int r = MI_SUCCESS;

@@ -275,6 +275,12 @@ def main():
         t.ok(rec.get("verdict") == "clean" and rec.get("quarantine_id") is None, "clean: audited, nothing quarantined")
         one_line(t, m, qid, r"verdict=clean removed=0 quarantine=- ", "clean: one log line")
 
+        qid = "6C2D3E4F5B"
+        ok, out, _ = miltertest("lonecr.lua", m, eml=os.path.join(DATA, "lonecr.eml"), qid=qid,
+                                header="X-Note", value="hello Content-Type: text/html")
+        t.ok(ok, "a lone CR hiding Content-Type in a kept header: that header changed, CR made a blank",
+             out + m.log()[-2000:])
+        one_line(t, m, qid, r"verdict=suspect ", "lone CR in a header: suspect (folded-header)")
         deliver(t, mugai, m, tmp, os.path.join(GOLDEN, "duplicate-content-type.eml"), "6D3E4F5A6B", "suspect",
                 "MIME-Version/1,Content-Type/1,Content-Type/2", "duplicate Content-Type: both deleted by index, suspect")
         deliver(t, mugai, m, tmp, clean, "7E4F5A6B7C", "clean", "Content-Type", "two messages on one connection", count=2)
