@@ -995,7 +995,8 @@ static int piece_cmp(const void *a, const void *b)
  * (g_malloc'ed, NULL if empty/absent) and where the data starts. */
 static char *split_2231(const GByteArray *v, size_t *data_off)
 {
-	const guint8 *q1 = memchr(v->data, '\'', v->len);
+	/* an empty value has no data pointer at all (memchr on NULL is UB) */
+	const guint8 *q1 = v->len ? memchr(v->data, '\'', v->len) : NULL;
 	const guint8 *q2 = q1 ? memchr(q1 + 1, '\'', v->len - (size_t)(q1 + 1 - v->data)) : NULL;
 	if (!q2) {
 		*data_off = 0;   /* lenient: no charset part, all data */
@@ -1133,7 +1134,8 @@ char *charset_header_param(const char *raw_value, const char *name, bool *dup,
 		size_t off;
 		char *cs = split_2231(ext, &off);
 		GByteArray *bytes = g_byte_array_new();
-		pct_decode(ext->data + off, ext->len - off, bytes);
+		if (ext->len > off)   /* an empty value has no data pointer */
+			pct_decode(ext->data + off, ext->len - off, bytes);
 		result = decode_bytes_cs(cs, bytes->data, bytes->len, &inv);
 		g_free(cs);
 		g_byte_array_unref(bytes);
