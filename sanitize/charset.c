@@ -1152,8 +1152,9 @@ char *charset_header_param(const char *raw_value, const char *name, bool *dup,
 				if (pc->idx == 0 && k == 0)
 					cs = split_2231(pc->val, &off);
 				any_enc = true;
-				pct_decode(pc->val->data + off, pc->val->len - off, bytes);
-			} else {
+				if (pc->val->len > off)   /* an empty piece has no data pointer */
+					pct_decode(pc->val->data + off, pc->val->len - off, bytes);
+			} else if (pc->val->len) {
 				g_byte_array_append(bytes, pc->val->data, pc->val->len);
 			}
 		}

@@ -239,6 +239,8 @@ static const struct {
 	{ "empty extended initial value (fuzz finding)", "attachment; filename*0*=; filename*1=x.pdf",
 	  "filename", "x.pdf", false, 0 },
 	{ "empty extended value", "attachment; filename*=", "filename", "", false, 0 },
+	{ "empty encoded continuation (fuzz finding)", "attachment; filename*0*=UTF-8''a; filename*1*=; filename*2=b",
+	  "filename", "ab", false, 0 },
 	{ "absent", "attachment; size=3", "filename", NULL, false, 0 },
 	{ "prefix is not a match", "attachment; xfilename=\"a\"; filename2=\"b\"",
 	  "filename", NULL, false, 0 },
