@@ -14,6 +14,7 @@
 #include "sanitize/charset.h"
 #include "sanitize/detect.h"
 #include "sanitize/result.h"
+#include "util/fdio.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -640,22 +641,6 @@ void inspect_unmap(const unsigned char *map, uint64_t size)
 		munmap((void *)map, (size_t)size);
 }
 
-static ssize_t pread_full(int fd, void *buf, size_t len, uint64_t off)
-{
-	size_t got = 0;
-	while (got < len) {
-		ssize_t n = pread(fd, (char *)buf + got, len - got, (off_t)(off + got));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	return (ssize_t)got;
-}
-
 /* ---------- dispatch ---------- */
 
 int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t size,
@@ -690,7 +675,7 @@ int inspect_content(inspect_ctx *c, const char *name, const char *name2, const c
                     const char *detected, int fd, uint64_t size, GPtrArray *reasons)
 {
 	unsigned char *head = g_malloc(INSPECT_HEAD_BYTES);
-	ssize_t hlen = pread_full(fd, head, (size_t)MIN(size, (uint64_t)INSPECT_HEAD_BYTES), 0);
+	ssize_t hlen = fd_pread_full(fd, head, (size_t)MIN(size, (uint64_t)INSPECT_HEAD_BYTES), 0);
 	if (hlen < 0) {
 		g_free(head);
 		return (int)hlen;

@@ -13,6 +13,7 @@
 #include "sanitize/verdict.h"
 #include "sanitize/walk.h"
 #include "store/store.h"
+#include "util/fdio.h"
 #include <errno.h>
 #include <gmime/gmime.h>
 #include <libxml/parser.h>
@@ -55,9 +56,7 @@ bool pipeline_header_replaced(const char *name)
  * mapping past the new end is SIGBUS, so those are read with pread. */
 static const unsigned char *map_unnamed(int fd, uint64_t size)
 {
-	struct stat st;
-	if (size == 0 || size > SIZE_MAX || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) ||
-	    st.st_nlink != 0 || (uint64_t)st.st_size != size)
+	if (size == 0 || size > SIZE_MAX || !fd_is_unnamed_file(fd, size))
 		return NULL;
 	void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
 	if (p == MAP_FAILED)

@@ -34,6 +34,7 @@
  */
 #include "sanitize/rawlook.h"
 #include "sanitize/result.h"
+#include "util/fdio.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
@@ -634,20 +635,6 @@ static gint leaf_cmp(gconstpointer a, gconstpointer b)
 	return x->start < y->start ? -1 : x->start > y->start;
 }
 
-static int read_all(int fd, unsigned char *buf, uint64_t size)
-{
-	uint64_t off = 0;
-	while (off < size) {
-		ssize_t n = pread(fd, buf + off, (size_t)MIN(size - off, (uint64_t)1 << 20), (off_t)off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		off += (uint64_t)n;
-	}
-	return 0;
-}
-
 int rawlook_run(GMimeMessage *msg, int fd, const unsigned char *map, uint64_t size,
                 GPtrArray *reasons, rawlook **out)
 {
@@ -670,7 +657,8 @@ int rawlook_run(GMimeMessage *msg, int fd, const unsigned char *map, uint64_t si
 	unsigned char *copy = NULL;
 	if (rc == 0 && !map && size > 0) {
 		copy = g_try_malloc((size_t)size);
-		rc = copy ? read_all(fd, copy, size) : -ENOMEM;
+		ssize_t n = copy ? fd_pread_full(fd, copy, (size_t)size, 0) : -ENOMEM;
+		rc = n < 0 ? (int)n : (uint64_t)n == size ? 0 : -EIO;
 	}
 	if (rc < 0) {
 		g_free(copy);

@@ -181,9 +181,7 @@ static int rename_noreplace(int dfd, const char *from, const char *to)
  * file that has a name is never linked: its owner could change it later. */
 static int link_unnamed(int dfd, const char *tmp, int src, uint64_t len)
 {
-	struct stat st;
-	if (fstat(src, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 0 ||
-	    (uint64_t)st.st_size != len)
+	if (!fd_is_unnamed_file(src, len))
 		return 1;
 	char path[64];
 	snprintf(path, sizeof path, "/proc/self/fd/%d", src);
