@@ -86,12 +86,18 @@ unsigned result_count_action(const mugai_result *r, enum part_action a)
 	return n;
 }
 
+char *result_rfc3339(GDateTime *utc)
+{
+	char *base = g_date_time_format(utc, "%Y-%m-%dT%H:%M:%S");
+	char *ts = g_strdup_printf("%s.%03dZ", base, g_date_time_get_microsecond(utc) / 1000);
+	g_free(base);
+	return ts;
+}
+
 char *result_now_rfc3339(void)
 {
 	GDateTime *t = g_date_time_new_now_utc();
-	char *base = g_date_time_format(t, "%Y-%m-%dT%H:%M:%S");
-	char *ts = g_strdup_printf("%s.%03dZ", base, g_date_time_get_microsecond(t) / 1000);
-	g_free(base);
+	char *ts = result_rfc3339(t);
 	g_date_time_unref(t);
 	return ts;
 }

@@ -68,6 +68,8 @@ unsigned result_count_action(const mugai_result *r, enum part_action a);
 
 /* Now as RFC 3339 UTC with milliseconds ("2026-11-22T01:53:32.159Z"), g_malloc'ed. */
 char *result_now_rfc3339(void);
+/* The same for UTC (a GDateTime in UTC). */
+char *result_rfc3339(GDateTime *utc);
 
 const char *verdict_name(enum verdict v);    /* "clean", "sanitized", ... */
 const char *part_action_name(enum part_action a);  /* "kept", "converted", "removed" */

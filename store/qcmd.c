@@ -955,12 +955,8 @@ int quarantine_cmd_purge(const quarantine_admin *a, int64_t days, const char *re
 	GDateTime *now = g_date_time_new_now_utc();
 	GDateTime *cut = g_date_time_add_days(now, -(gint)days);
 	g_date_time_unref(now);
-	char *day = g_date_time_format(cut, "%Y%m%d-%H%M%S");
-	char *prefix = g_strdup_printf("%s%03d", day, g_date_time_get_microsecond(cut) / 1000);
-	char *iso = g_date_time_format(cut, "%Y-%m-%dT%H:%M:%S");
-	char *before = g_strdup_printf("%s.%03dZ", iso, g_date_time_get_microsecond(cut) / 1000);
-	g_free(day);
-	g_free(iso);
+	char *prefix = quarantine_id_prefix(cut);
+	char *before = result_rfc3339(cut);
 	g_date_time_unref(cut);
 
 	int code = log_ready(a);

@@ -110,9 +110,7 @@ int qindex_time_bound(const char *arg, bool until, char **out)
 		g_date_time_unref(u);
 		return -EINVAL;
 	}
-	char *s = g_date_time_format(u, "%Y%m%d-%H%M%S");
-	*out = g_strdup_printf("%s%03d", s, g_date_time_get_microsecond(u) / 1000);
-	g_free(s);
+	*out = quarantine_id_prefix(u);
 	g_date_time_unref(u);
 	return 0;
 }

@@ -55,6 +55,14 @@ static int fill_random(void *buf, size_t len)
 	return 0;
 }
 
+char *quarantine_id_prefix(GDateTime *utc)
+{
+	char *s = g_date_time_format(utc, "%Y%m%d-%H%M%S");
+	char *p = g_strdup_printf("%s%03d", s, g_date_time_get_microsecond(utc) / 1000);
+	g_free(s);
+	return p;
+}
+
 int quarantine_new_id(char *buf, size_t len)
 {
 	if (!buf || len < QID_LEN + 1)

@@ -26,6 +26,10 @@
 int quarantine_new_id(char *buf, size_t len);
 bool quarantine_id_valid(const char *id);   /* shape check: no '/', no '..' */
 
+/* The time part of the IDs made at UTC ("YYYYMMDD-HHMMSSmmm"): IDs sort in
+ * time order, so IDs before it are the entries from before UTC. */
+char *quarantine_id_prefix(GDateTime *utc);
+
 /* The audit record of R as one JSON object without newline (g_malloc'ed). */
 char *audit_record_json(const mugai_result *r);
 
