@@ -24,6 +24,14 @@ run_suite() {  # $1 build dir, rest: meson setup options
 	ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
 	fail=$(sed -n 's/^Fail: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
 	to=$(sed -n 's/^Timeout: *\([0-9]*\).*/\1/p' "$dir-test.log" | tail -1)
+	if [ "${fail:-0}" != 0 ] || [ "${to:-0}" != 0 ]; then
+		# the failing tests' own output, without their passing TAP lines
+		echo "-- output of the failing tests:"
+		awk '/^=+ [0-9]+\/[0-9]+ =+$/ { if (bad) printf "%s", sec; sec = ""; bad = 0 }
+		     /^result: / && !/exit status 0$/ { bad = 1 }
+		     !/^ok / { sec = sec $0 "\n" }
+		     END { if (bad) printf "%s", sec }' "$dir/meson-logs/testlog.txt" | head -300
+	fi
 	passed=$((passed + ${ok:-0}))
 	failed=$((failed + ${fail:-0} + ${to:-0}))
 	[ -n "$ok" ] || failed=$((failed + 1))
