@@ -61,11 +61,15 @@ static bool starts_with_tag(const unsigned char *p, size_t len)
 char *detect_mime_type(const void *buf, size_t len, enum detect_mode mode)
 {
 	bool text = text_bytes(buf, len);
-	if (mode == DETECT_PLAIN_BODY && text) {
+	if ((mode == DETECT_PLAIN_BODY || mode == DETECT_HTML_BODY) && text) {
 		/* A body kept as text: whatever signature its text bytes might
-		 * carry, it is shown as text (and only as text) in the output. */
-		return g_strdup("text/plain");
+		 * carry, it is shown as text (and only as text) in the output.  An
+		 * HTML body goes through the HTML parser whatever libmagic would
+		 * call it, so its text tests (milliseconds) would decide nothing. */
+		return g_strdup(mode == DETECT_PLAIN_BODY ? "text/plain" : "text/html");
 	}
+	if (mode == DETECT_HTML_BODY)
+		mode = DETECT_FULL;  /* UTF-16 HTML, say: the text tests know it */
 	if (mode == DETECT_PACKAGE_XML) {
 		/* Office and LibreOffice read these parts as XML and nothing else;
 		 * the text tests would spend milliseconds on their long lines. */

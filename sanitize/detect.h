@@ -18,8 +18,9 @@
 
 enum detect_mode {
 	DETECT_FILE,        /* text bytes: everything; else binary signatures, the text tests if none matched */
-	DETECT_FULL,        /* with the text tests (HTML bodies: tells HTML from plain text) */
+	DETECT_FULL,        /* with the text tests */
 	DETECT_PLAIN_BODY,  /* "text/plain" for text bytes; else binary signatures */
+	DETECT_HTML_BODY,   /* "text/html" for text bytes; else as DETECT_FULL */
 	DETECT_PACKAGE_XML, /* an XML part of an Office/ODF package: "text/xml" for text bytes starting '<' */
 };
 

@@ -14,11 +14,6 @@
 #include "sanitize/inspect.h"
 #include <stddef.h>
 
-/* Bytes of a file or entry kept for the type rules: libmagic looks at the
- * first 16 KiB (DETECT_HEAD_BYTES); ISO 9660 and UDF put their signature at
- * 32 KiB + 1. */
-#define INSPECT_HEAD_BYTES (36 * 1024)
-
 enum inspect_kind {
 	INSPECT_KIND_NONE,
 	INSPECT_KIND_ARCHIVE,     /* zip (and so OOXML, ODF, jar), 7z, rar, tar, cab, lha, cpio, ar, xar, iso */

@@ -671,29 +671,51 @@ int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t s
 	return 0;
 }
 
+/* The container module for a file, by NAME, else by NAME2. */
+static enum inspect_kind classify_names(const char *name, const char *name2, const char *declared,
+                                        const char *detected, const unsigned char *head, size_t hlen)
+{
+	enum inspect_kind kind = inspect_classify(name ? name : name2, declared, detected, head, hlen);
+	if (kind == INSPECT_KIND_NONE && name2 && name)
+		kind = inspect_classify(name2, declared, detected, head, hlen);
+	return kind;
+}
+
+bool inspect_wants_file(const char *name, const char *name2, const char *declared,
+                        const char *detected, const unsigned char *head, size_t hlen)
+{
+	return classify_names(name, name2, declared, detected, head, hlen) != INSPECT_KIND_NONE;
+}
+
+/* Type rules on HEAD, then the container module on FD. */
+static int content_head(inspect_ctx *c, const char *name, const char *name2, const char *declared,
+                        const char *detected, const unsigned char *head, size_t hlen, int fd,
+                        uint64_t size, GPtrArray *reasons)
+{
+	char *own = NULL;
+	if (!detected)
+		detected = own = detect_mime_type(head, hlen, DETECT_FILE);
+	inspect_type(name, name2, declared, detected, head, hlen, reasons);
+	enum inspect_kind kind = classify_names(name, name2, declared, detected, head, hlen);
+	g_free(own);
+	if (kind != INSPECT_KIND_NONE && fd < 0)
+		return -EINVAL;
+	return inspect_container(c, kind, fd, size, reasons);
+}
+
 int inspect_content(inspect_ctx *c, const char *name, const char *name2, const char *declared,
                     const char *detected, int fd, uint64_t size, GPtrArray *reasons)
 {
 	unsigned char *head = g_malloc(INSPECT_HEAD_BYTES);
 	ssize_t hlen = fd_pread_full(fd, head, (size_t)MIN(size, (uint64_t)INSPECT_HEAD_BYTES), 0);
-	if (hlen < 0) {
-		g_free(head);
-		return (int)hlen;
-	}
-	char *own = NULL;
-	if (!detected)
-		detected = own = detect_mime_type(head, (size_t)hlen, DETECT_FILE);
-	inspect_type(name, name2, declared, detected, head, (size_t)hlen, reasons);
-	enum inspect_kind kind = inspect_classify(name ? name : name2, declared, detected, head, (size_t)hlen);
-	if (kind == INSPECT_KIND_NONE && name2 && name)
-		kind = inspect_classify(name2, declared, detected, head, (size_t)hlen);
+	int r = hlen < 0 ? (int)hlen
+	                 : content_head(c, name, name2, declared, detected, head, (size_t)hlen, fd, size, reasons);
 	g_free(head);
-	g_free(own);
-	return inspect_container(c, kind, fd, size, reasons);
+	return r;
 }
 
-int inspect_file(const char *name, const char *name2, const char *declared,
-                 const char *detected, int fd, uint64_t size,
+int inspect_head(const char *name, const char *name2, const char *declared, const char *detected,
+                 const unsigned char *head, size_t hlen, int fd, uint64_t size,
                  const inspect_limits *lim, GPtrArray *reasons, GPtrArray *findings)
 {
 	inspect_ctx c = { .findings = findings, .path = "" };
@@ -715,5 +737,18 @@ int inspect_file(const char *name, const char *name2, const char *declared,
 	inspect_name(name, reasons);
 	if (name2 && (!name || strcmp(name, name2) != 0))
 		inspect_name(name2, reasons);
-	return inspect_content(&c, name, name2, declared, detected, fd, size, reasons);
+	return content_head(&c, name, name2, declared, detected, head, hlen, fd, size, reasons);
+}
+
+int inspect_file(const char *name, const char *name2, const char *declared,
+                 const char *detected, int fd, uint64_t size,
+                 const inspect_limits *lim, GPtrArray *reasons, GPtrArray *findings)
+{
+	unsigned char *head = g_malloc(INSPECT_HEAD_BYTES);
+	ssize_t hlen = fd_pread_full(fd, head, (size_t)MIN(size, (uint64_t)INSPECT_HEAD_BYTES), 0);
+	int r = hlen < 0 ? (int)hlen
+	                 : inspect_head(name, name2, declared, detected, head, (size_t)hlen, fd, size, lim,
+	                                reasons, findings);
+	g_free(head);
+	return r;
 }

@@ -53,6 +53,26 @@ int inspect_file(const char *name, const char *name2, const char *declared,
                  const char *detected, int fd, uint64_t size,
                  const inspect_limits *lim, GPtrArray *reasons, GPtrArray *findings);
 
+/* Bytes at the start of a file that the type rules and the choice of a
+ * container module look at: libmagic reads the first 16 KiB
+ * (DETECT_HEAD_BYTES); ISO 9660 and UDF put their signature at 32 KiB + 1. */
+#define INSPECT_HEAD_BYTES (36 * 1024)
+
+/* True when a container module (archive, Office, PDF, RTF) would read the
+ * whole file: the caller of inspect_head() must then hold every byte in an
+ * fd.  HEAD: the first min(size, INSPECT_HEAD_BYTES) bytes; the other
+ * arguments as for inspect_file(), DETECTED not NULL. */
+bool inspect_wants_file(const char *name, const char *name2, const char *declared,
+                        const char *detected, const unsigned char *head, size_t hlen);
+
+/* inspect_file() for a caller that already holds HEAD, the first
+ * min(size, INSPECT_HEAD_BYTES) bytes: FD is read only when
+ * inspect_wants_file() says so and may be -1 otherwise (-EINVAL if it was
+ * needed). */
+int inspect_head(const char *name, const char *name2, const char *declared, const char *detected,
+                 const unsigned char *head, size_t hlen, int fd, uint64_t size,
+                 const inspect_limits *lim, GPtrArray *reasons, GPtrArray *findings);
+
 /* Name rules alone (used by inspect_file and for archive entries): NFKC
  * folding of full-width forms, trailing dots/spaces, double extensions,
  * executable/script/disk-image/OneNote/HTML/SVG extensions, control and

@@ -242,13 +242,45 @@ static void clamav_part(walk_ctx *w, mugai_part *p, int fd, const char *buf, uin
 typedef struct sink {
 	EVP_MD_CTX *md;
 	uint64_t size;
-	GByteArray *head;     /* first DETECT_HEAD_BYTES */
+	GByteArray *head;     /* first INSPECT_HEAD_BYTES */
 	GByteArray *text;     /* whole content while <= limit, for bodies */
 	uint64_t text_limit;
 	bool text_overflow;
-	int spill;            /* files: every byte, for the detectors; -1 = none */
+	int spill;            /* every byte, for the detectors or clamd; -1 = none (yet) */
 	int spill_error;
+	/* A file is spilled only when its head shows that a container module
+	 * will read it whole (most images and executables are decided by their
+	 * head): WANT is asked once, when the head is full and more follows. */
+	bool (*want)(void *ctx, const unsigned char *head, size_t hlen);
+	void *want_ctx;
+	bool asked;
 } sink;
+
+/* An unlinked file for one part's decoded bytes: the detectors read
+ * archives and documents from it, so no part is held whole in memory. */
+static int spill_open(void)
+{
+	return open(g_get_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+}
+
+static void spill_write(sink *s, const void *buf, size_t n)
+{
+	int r = s->spill_error ? 0 : fd_write_all(s->spill, buf, n);
+	if (r < 0)
+		s->spill_error = -r;
+}
+
+/* Ask WANT (once) and open the spill with the head in it if it says so. */
+static void sink_decide(sink *s)
+{
+	s->asked = true;
+	if (!s->want(s->want_ctx, s->head->data, s->head->len))
+		return;
+	if ((s->spill = spill_open()) < 0)
+		s->spill_error = errno;
+	else
+		spill_write(s, s->head->data, s->head->len);
+}
 
 static void sink_put(sink *s, const char *buf, size_t n)
 {
@@ -256,8 +288,9 @@ static void sink_put(sink *s, const char *buf, size_t n)
 		return;
 	EVP_DigestUpdate(s->md, buf, n);
 	s->size += n;
-	if (s->head->len < DETECT_HEAD_BYTES) {
-		size_t take = MIN(n, DETECT_HEAD_BYTES - s->head->len);
+	size_t take = 0;
+	if (s->head->len < INSPECT_HEAD_BYTES) {
+		take = MIN(n, INSPECT_HEAD_BYTES - s->head->len);
 		g_byte_array_append(s->head, (const guint8 *)buf, take);
 	}
 	if (s->text && !s->text_overflow) {
@@ -266,18 +299,29 @@ static void sink_put(sink *s, const char *buf, size_t n)
 		else
 			g_byte_array_append(s->text, (const guint8 *)buf, n);
 	}
-	if (s->spill >= 0 && !s->spill_error) {
-		int r = fd_write_all(s->spill, buf, n);
-		if (r < 0)
-			s->spill_error = -r;
+	if (s->want && !s->asked && take < n) {
+		sink_decide(s);   /* writes the head, which holds this chunk's first TAKE bytes */
+		buf += take;
+		n -= take;
 	}
+	if (s->spill >= 0)
+		spill_write(s, buf, n);
 }
 
-/* An unlinked file for one part's decoded bytes: the detectors read
- * archives and documents from it, so no part is held whole in memory. */
-static int spill_open(void)
+/* The sink's question for a file: its type from the head, then whether a
+ * container module reads it whole. */
+typedef struct want_ctx {
+	mugai_part *p;
+	char *detected;   /* DETECT_FILE on the head, for the part once decoded */
+} want_ctx;
+
+static bool want_spill(void *ctx, const unsigned char *head, size_t hlen)
 {
-	return open(g_get_tmp_dir(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+	want_ctx *wc = ctx;
+	mugai_part *p = wc->p;
+	wc->detected = detect_mime_type(head, hlen, DETECT_FILE);
+	return !wc->detected ||
+	       inspect_wants_file(p->filename, p->name_param, p->content_type, wc->detected, head, hlen);
 }
 
 /* Decode the content of PART through S.  Returns 0, 1 when the decoded-size
@@ -495,15 +539,22 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		s.text = g_byte_array_new();
 		s.text_limit = (uint64_t)w->cfg->max_text_size;
 	}
-	/* files always, bodies for ClamAV: one that ends up removed or
-	 * converted is scanned whole, even past text_size */
-	if ((!body || w->cfg->clamd_socket[0]) && GMIME_IS_PART(obj) && (s.spill = spill_open()) < 0) {
+	/* With ClamAV every part is spilled from the start (one that ends up
+	 * removed or converted is scanned whole, even past text_size); without,
+	 * a file only when the detectors will read it whole. */
+	want_ctx wc = { .p = p };
+	if (w->cfg->clamd_socket[0] && GMIME_IS_PART(obj) && (s.spill = spill_open()) < 0) {
 		result_add_reason(w->res->reasons, "internal:spill");
 		w->stop = true;
+	} else if (!body && !w->cfg->clamd_socket[0]) {
+		s.want = want_spill;
+		s.want_ctx = &wc;
 	}
 	int rc = -ENOMEM;
 	if (s.md && EVP_DigestInit_ex(s.md, EVP_sha256(), NULL) == 1)
 		rc = GMIME_IS_PART(obj) ? decode_part(w, GMIME_PART(obj), &s, p, -1) : 0;
+	if (rc == 0 && s.want && !s.asked && GMIME_IS_PART(obj))
+		sink_decide(&s);  /* all of it is in the head */
 	p->size = s.size;
 	if (rc == 0) {
 		unsigned char dg[EVP_MAX_MD_SIZE];
@@ -516,7 +567,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 	if (rc == 0 && s.spill_error)
 		rc = -s.spill_error;
 	if (rc < 0) {
-		result_add_reason(w->res->reasons, "internal:decode");
+		result_add_reason(w->res->reasons, s.spill_error ? "internal:spill" : "internal:decode");
 		w->stop = true;
 	} else if (rc == 1) {
 		result_add_reason(p->reasons, "limit:decoded-size");
@@ -524,8 +575,10 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		w->stop = true;
 	}
 	if (rc == 0)
-		p->detected_type = detect_mime_type(s.head->data, s.head->len,
-		                                    !body ? DETECT_FILE : is_plain ? DETECT_PLAIN_BODY : DETECT_FULL);
+		p->detected_type = wc.detected ? g_steal_pointer(&wc.detected)
+		                 : detect_mime_type(s.head->data, s.head->len,
+		                                    !body ? DETECT_FILE : is_plain ? DETECT_PLAIN_BODY : DETECT_HTML_BODY);
+	g_free(wc.detected);
 
 	p->action = PART_REMOVED;
 	if (rc != 0) {
@@ -544,8 +597,9 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 			.pdf_inflated = w->cfg->pdf_inflated, .ole_entries = w->cfg->ole_entries,
 			.findings = w->cfg->findings,
 		};
-		if (s.spill >= 0 && inspect_file(p->filename, p->name_param, p->content_type, p->detected_type,
-		                                 s.spill, p->size, &lim, p->reasons, p->findings) < 0) {
+		if (GMIME_IS_PART(obj) &&
+		    inspect_head(p->filename, p->name_param, p->content_type, p->detected_type, s.head->data,
+		                 s.head->len, s.spill, p->size, &lim, p->reasons, p->findings) < 0) {
 			result_add_reason(w->res->reasons, "internal:inspect");
 			w->stop = true;
 		}

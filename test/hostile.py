@@ -27,6 +27,34 @@ def zip_mail(names):
                   + base64.encodebytes(buf.getvalue()) + b"--z--\n")
 
 
+def zip_exe_mail(size):
+    """A zip of exactly SIZE bytes (padded with its comment): random data, then
+    an executable in its last 800 bytes. The walk keeps the first 36 KiB of a part in memory and
+    spills the rest only once that head shows a container: the sizes around
+    that bound must all reach the executable."""
+    import base64
+    import io
+    import random
+    import zipfile
+    def build(comment):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_STORED) as z:
+            z.writestr("data.bin", random.Random(7).randbytes(size - 800))
+            # an executable by its bytes alone: a harmless name, so only the
+            # bytes spilled past the head can tell
+            mz = bytearray(b"MZ\x90\0" + bytes(60))
+            mz[60] = 64
+            z.writestr("readme.dat", bytes(mz) + b"PE\0\0\x4c\x01\x01\0" + bytes(16) + b"This program cannot be run in DOS mode.\r\r\n$")
+            z.comment = b"c" * comment
+        return buf.getvalue()
+    data = build(0)
+    data = build(size - len(data))
+    assert len(data) == size
+    return HDR + (b'Content-Type: multipart/mixed; boundary="z"\n\n--z\nContent-Type: text/plain\n\nfiles\n'
+                  b'--z\nContent-Type: application/zip; name="a.zip"\nContent-Transfer-Encoding: base64\n\n'
+                  + base64.encodebytes(data) + b"--z--\n")
+
+
 HDR = b"From: a@example.com\nTo: b@example.jp\nSubject: hostile\nMIME-Version: 1.0\n"
 
 
@@ -77,6 +105,10 @@ CASES = [
      "", (0,), "suspect", ["tnef", "attachment"]),
     ("zip over [detect] archive_entries", zip_mail(["a.txt", "b.txt", "c.txt"]), "[detect]\narchive_entries = 2\n",
      (0,), "suspect", ["archive-bomb"]),
+    ("zip of 36 KiB - 1 (whole in the walk's head), executable inside", zip_exe_mail(36 * 1024 - 1), "", (0,), "suspect", ["archive-executable"]),
+    ("zip of 36 KiB (head full, nothing after it), executable inside", zip_exe_mail(36 * 1024), "", (0,), "suspect", ["archive-executable"]),
+    ("zip of 36 KiB + 1 (spilled after the head), executable inside", zip_exe_mail(36 * 1024 + 1), "", (0,), "suspect", ["archive-executable"]),
+    ("zip of 90 KiB, executable at its end", zip_exe_mail(90 * 1024), "", (0,), "suspect", ["archive-executable"]),
     ("zip within the limits", zip_mail(["a.txt", "b.txt"]), "[detect]\narchive_entries = 2\n", (0,), "sanitized", ["attachment"]),
     ("part hidden in the preamble", HDR + b'Content-Type: multipart/mixed; boundary="b"\n\n--a\nContent-Type: application/octet-stream; name="x.exe"\n\nEVILPAYLOAD\n--a--\n--b\nContent-Type: text/plain\n\nvisible\n--b--\n',
      "", (0,), "suspect", ["mime-in-preamble"]),

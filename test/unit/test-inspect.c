@@ -16,6 +16,7 @@
 #include <archive_entry.h>
 #include <gsf/gsf.h>
 #include <qpdf/qpdf-c.h>
+#include <errno.h>
 #include <locale.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -812,6 +813,28 @@ static void run_case(const fcase *t)
 			for (guint i = 0; i < findings->len; i++)
 				printf("#   finding: %s\n", (char *)g_ptr_array_index(findings, i));
 	}
+
+	/* The walk's way in: the head in memory, the fd only where a container
+	 * module asks for it.  Same reasons, and a container without its fd is
+	 * an error, never a file passed over. */
+	size_t hlen = MIN((size_t)b->len, (size_t)INSPECT_HEAD_BYTES);
+	char *detected = detect_mime_type(b->data, hlen, DETECT_FILE);
+	bool wants = inspect_wants_file(t->name, t->name2, t->declared, detected, b->data, hlen);
+	GPtrArray *r2 = g_ptr_array_new_with_free_func(g_free);
+	rc = inspect_head(t->name, t->name2, t->declared, detected, b->data, hlen, wants ? fd : -1, b->len,
+	                  &lim, r2, NULL);
+	char *got2 = set_of(r2);
+	TAP_OK(rc == 0 && strcmp(got2, got) == 0, "%s: from the head (fd %s): same reasons (%s)", t->label,
+	       wants ? "read" : "not read", got2);
+	if (wants) {
+		GPtrArray *r3 = g_ptr_array_new_with_free_func(g_free);
+		rc = inspect_head(t->name, t->name2, t->declared, detected, b->data, hlen, -1, b->len, &lim, r3, NULL);
+		TAP_OK(rc == -EINVAL, "%s: a container without its fd is an error (%d)", t->label, rc);
+		g_ptr_array_unref(r3);
+	}
+	g_free(got2);
+	g_ptr_array_unref(r2);
+	g_free(detected);
 	g_free(got);
 	g_free(want);
 	g_ptr_array_unref(reasons);
