@@ -21,6 +21,7 @@ enum inspect_kind {
 	INSPECT_KIND_OLE,         /* OLE2 / Compound File Binary: doc, xls, ppt, msg, encrypted OOXML */
 	INSPECT_KIND_PDF,
 	INSPECT_KIND_RTF,
+	INSPECT_KIND_MESSAGE,     /* an .eml, or a message/rfc822 part with a transfer encoding */
 };
 
 typedef struct inspect_ctx {
@@ -69,6 +70,9 @@ enum inspect_kind inspect_classify(const char *name, const char *declared, const
  * NAME may be NULL.  Returns 0 or a negative errno. */
 int inspect_content(inspect_ctx *c, const char *name, const char *name2, const char *declared,
                     const char *detected, int fd, uint64_t size, GPtrArray *reasons);
+
+/* eml.c: the files of a mail message in FD. */
+int inspect_message(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons);
 
 /* Run the module for KIND on FD.  Returns 0 or a negative errno. */
 int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t size,

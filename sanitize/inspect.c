@@ -413,6 +413,18 @@ static bool has_ext_in(const char *name, unsigned fam)
 	return (ext_accepts(name) & fam) != 0;
 }
 
+/* NAME's extension (folded as for the name rules) is EXT. */
+static bool has_ext(const char *name, const char *ext)
+{
+	if (!name)
+		return false;
+	char *folded = fold_name(name);
+	char prev[8];
+	bool r = strcmp(split_ext(folded, prev, sizeof prev), ext) == 0;
+	g_free(folded);
+	return r;
+}
+
 static bool head_has(const unsigned char *head, size_t hlen, size_t off, const char *sig, size_t n)
 {
 	return hlen >= off + n && memcmp(head + off, sig, n) == 0;
@@ -495,6 +507,11 @@ enum inspect_kind inspect_classify(const char *name, const char *declared, const
 	 * further than Acrobat still open it, so look for active content */
 	if (has_ext_in(name, F_PDF) || (declared && g_ascii_strcasecmp(declared, "application/pdf") == 0))
 		return INSPECT_KIND_PDF;
+	/* a mail client opens these as messages and offers their files */
+	if ((declared && (g_ascii_strcasecmp(declared, "message/rfc822") == 0 ||
+	                  g_ascii_strcasecmp(declared, "message/global") == 0)) ||
+	    (detected && strcmp(detected, "message/rfc822") == 0) || has_ext(name, "eml"))
+		return INSPECT_KIND_MESSAGE;
 	return INSPECT_KIND_NONE;
 }
 
@@ -665,6 +682,8 @@ int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t s
 		inspect_unmap(m, size);
 		return 0;
 	}
+	case INSPECT_KIND_MESSAGE:
+		return inspect_message(c, fd, size, reasons);
 	case INSPECT_KIND_NONE:
 		break;
 	}

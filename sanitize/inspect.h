@@ -39,7 +39,8 @@ void inspect_limits_default(inspect_limits *lim);
  * declared MIME type; DETECTED: libmagic's (NULL: detected here).  FD holds
  * SIZE decoded bytes (read with pread or mapped; the offset is not used);
  * nested containers are spilled to unlinked files in $TMPDIR (else /tmp),
- * at most lim->archive_expanded bytes in all.  Thread-safe.  Reasons go to REASONS (no
+ * at most lim->archive_expanded bytes in all.  Thread-safe once g_mime_init()
+ * has run (attached messages are parsed with GMime).  Reasons go to REASONS (no
  * duplicates, see result_add_reason); names of suspicious entries inside
  * containers go to FINDINGS as "entry-path: reason" strings for the notice
  * (may be NULL): "entry-path: reason, reason" for an entry, "entry-path:

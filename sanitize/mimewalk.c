@@ -429,6 +429,26 @@ static void special_type_reasons(mugai_part *p)
 		result_add_reason(p->reasons, "tnef");
 }
 
+/* A message/rfc822 or message/global leaf: GMime leaves an attached
+ * message opaque when it carries a transfer encoding (RFC 2046 allows
+ * none), but mail clients decode and open it.  inspect_head() looks
+ * inside; its presence alone is a finding. */
+static void encoded_message_reason(GMimeObject *obj, mugai_part *p)
+{
+	if (!GMIME_IS_PART(obj) || (strcmp(p->content_type, "message/rfc822") != 0 &&
+	                            strcmp(p->content_type, "message/global") != 0))
+		return;
+	switch (g_mime_part_get_content_encoding(GMIME_PART(obj))) {
+	case GMIME_CONTENT_ENCODING_DEFAULT:
+	case GMIME_CONTENT_ENCODING_7BIT:
+	case GMIME_CONTENT_ENCODING_8BIT:
+	case GMIME_CONTENT_ENCODING_BINARY:
+		break;
+	default:
+		result_add_reason(p->reasons, "message-encoded");
+	}
+}
+
 /* uuencode, yEnc and BinHex blocks inside a text body are files a mail
  * client may decode and offer: each is cut out of the shown text (a marker
  * line says where it was) and listed as a removed part of its own, path
@@ -530,6 +550,7 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		result_add_reason(p->reasons, "message-external-body");
 	else
 		special_type_reasons(p);
+	encoded_message_reason(obj, p);
 
 	sink s = { 0 };
 	s.md = EVP_MD_CTX_new();

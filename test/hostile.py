@@ -58,6 +58,22 @@ def zip_exe_mail(size):
 HDR = b"From: a@example.com\nTo: b@example.jp\nSubject: hostile\nMIME-Version: 1.0\n"
 
 
+def attached_message(ctype, cte):
+    """A forwarded message holding an executable, attached as CTYPE with
+    transfer encoding CTE (base64 here is forbidden by RFC 2046, and GMime
+    then keeps the message opaque)."""
+    import base64
+    pe = bytearray(b"MZ\x90\0" + bytes(60))
+    pe[60] = 64
+    pe += b"PE\0\0\x4c\x01\x01\0" + bytes(16) + b"This program cannot be run in DOS mode.\r\r\n$"
+    inner = (b"From: x@example.com\nSubject: inner\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=q\n\n"
+             b"--q\nContent-Type: text/plain\n\ninner text\n--q\nContent-Type: application/octet-stream; name=tool.dat\n"
+             b"Content-Transfer-Encoding: base64\n\n" + base64.encodebytes(bytes(pe)) + b"--q--\n")
+    body = base64.encodebytes(inner) if cte == b"base64" else inner
+    return HDR + (b'Content-Type: multipart/mixed; boundary="z"\n\n--z\nContent-Type: text/plain\n\nsee attached\n'
+                  b"--z\nContent-Type: " + ctype + b"\nContent-Transfer-Encoding: " + cte + b"\n\n" + body + b"--z--\n")
+
+
 def nested_multiparts(levels):
     s = HDR + b'Content-Type: multipart/mixed; boundary="b0"\n\n'
     for i in range(levels):
@@ -109,6 +125,12 @@ CASES = [
     ("zip of 36 KiB (head full, nothing after it), executable inside", zip_exe_mail(36 * 1024), "", (0,), "suspect", ["archive-executable"]),
     ("zip of 36 KiB + 1 (spilled after the head), executable inside", zip_exe_mail(36 * 1024 + 1), "", (0,), "suspect", ["archive-executable"]),
     ("zip of 90 KiB, executable at its end", zip_exe_mail(90 * 1024), "", (0,), "suspect", ["archive-executable"]),
+    ("message/rfc822 in base64 holding an executable", attached_message(b"message/rfc822", b"base64"), "", (0,), "suspect",
+     ["message-encoded", "archive-executable"]),
+    (".eml file holding an executable", attached_message(b'application/octet-stream; name="fw.eml"', b"base64"), "", (0,), "suspect",
+     ["archive-executable"]),
+    ("message/rfc822 in 7bit holding an executable (walked as a message)", attached_message(b"message/rfc822", b"7bit"), "", (0,),
+     "suspect", ["executable"]),
     ("zip within the limits", zip_mail(["a.txt", "b.txt"]), "[detect]\narchive_entries = 2\n", (0,), "sanitized", ["attachment"]),
     ("part hidden in the preamble", HDR + b'Content-Type: multipart/mixed; boundary="b"\n\n--a\nContent-Type: application/octet-stream; name="x.exe"\n\nEVILPAYLOAD\n--a--\n--b\nContent-Type: text/plain\n\nvisible\n--b--\n',
      "", (0,), "suspect", ["mime-in-preamble"]),

@@ -2,7 +2,7 @@
  * inspect_file().
  *
  * The first byte picks the file name (.zip, .docm, .pdf, .doc, .rtf,
- * .txt), the rest is the file, in a memfd.  Archives, OLE2, OOXML parts,
+ * .txt, .eml), the rest is the file, in a memfd.  Archives, OLE2, OOXML parts,
  * PDF and RTF are all reached by content; the name matters for the type
  * rules and for a PDF without its header.  inspect_file must return 0 (a
  * negative errno here would be a bug: the memfd and $TMPDIR work), every
@@ -14,13 +14,23 @@
 #define _GNU_SOURCE
 #endif
 #include "sanitize/inspect.h"
+#include <gmime/gmime.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
-static const char *const names[] = { "a.zip", "a.docm", "a.pdf", "a.doc", "a.rtf", "a.txt" };
+static const char *const names[] = { "a.zip", "a.docm", "a.pdf", "a.doc", "a.rtf", "a.txt", "a.eml" };
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	g_mime_init();  /* for attached messages (eml.c) */
+	return 0;
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

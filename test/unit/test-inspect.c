@@ -13,6 +13,7 @@
 #include "sanitize/inspect.h"
 #include "test/unit/tap.h"
 #include <archive.h>
+#include <gmime/gmime.h>
 #include <archive_entry.h>
 #include <gsf/gsf.h>
 #include <qpdf/qpdf-c.h>
@@ -511,6 +512,68 @@ static GByteArray *s_iso_exe(void) { return ARCH(A_ISO, NULL, B("SETUP.EXE", s_p
 static GByteArray *s_targz_clean(void) { return ARCH(A_TARGZ, NULL, B("docs/a.pdf", s_pdf_clean), S("docs/readme.txt", "hello\n")); }
 static GByteArray *s_zip_iso_name(void) { return ZIP(S("disk.iso", "not really")); }
 
+/* ---------- samples: mail messages (.eml, encoded message/rfc822) ---------- */
+
+/* base64 of B: in 76-column lines, or CHUNKED in padded two-byte pieces
+ * (GMime's own decoder stops at the first '='; clients decode them all). */
+static void b64_append(GString *s, const GByteArray *b, bool chunked)
+{
+	if (chunked) {
+		for (guint i = 0; i < b->len; i += 2) {
+			char *e = g_base64_encode(b->data + i, MIN(2u, b->len - i));
+			g_string_append(s, e);
+			g_free(e);
+			if ((i / 2) % 19 == 18)
+				g_string_append_c(s, '\n');
+		}
+		g_string_append_c(s, '\n');
+		return;
+	}
+	char *e = g_base64_encode(b->data, b->len);
+	for (size_t i = 0, n = strlen(e); i < n; i += 76)
+		g_string_append_printf(s, "%.*s\n", (int)MIN((size_t)76, n - i), e + i);
+	g_free(e);
+}
+
+/* A message with a text body and, when FILE is set, one attachment NAME
+ * of type TYPE holding FILE's bytes in base64. */
+static GByteArray *eml_with(const char *name, const char *type, GByteArray *(*file)(void), bool chunked)
+{
+	GString *s = g_string_new("From: 山田 <yamada@example.co.jp>\nTo: staff@city.example.lg.jp\n"
+	                          "Subject: fw\nMIME-Version: 1.0\n"
+	                          "Content-Type: multipart/mixed; boundary=\"e\"\n\n"
+	                          "--e\nContent-Type: text/plain; charset=utf-8\n\nご確認ください。\n"
+	                          "--e\nContent-Type: text/html; charset=utf-8\n\n<p>ご確認<script>x()</script></p>\n");
+	if (file) {
+		GByteArray *b = file();
+		g_string_append_printf(s, "--e\nContent-Type: %s; name=\"%s\"\nContent-Disposition: attachment\n"
+		                          "Content-Transfer-Encoding: base64\n\n", type, name);
+		b64_append(s, b, chunked);
+		g_byte_array_unref(b);
+	}
+	g_string_append(s, "--e--\n");
+	gsize len = s->len;
+	return g_byte_array_new_take((guint8 *)g_string_free(s, FALSE), len);
+}
+static GByteArray *s_eml_pdf(void) { return eml_with("見積書.pdf", "application/pdf", s_pdf_clean, false); }
+static GByteArray *s_eml_text(void) { return eml_with(NULL, NULL, NULL, false); }
+static GByteArray *s_eml_exe(void) { return eml_with("請求書.exe", "application/octet-stream", s_pe, false); }
+static GByteArray *s_eml_exe_chunked(void) { return eml_with("data.bin", "application/octet-stream", s_pe, true); }
+static GByteArray *s_eml_zip_exe(void) { return eml_with("資料.zip", "application/zip", s_zip_exe, false); }
+/* the message attached to another one, encoded (GMime does not look in) */
+static GByteArray *s_eml_in_eml(void) { return eml_with("fw.eml", "message/rfc822", s_eml_exe, false); }
+static GByteArray *s_eml_in_eml2(void) { return eml_with("fw2.eml", "message/rfc822", s_eml_in_eml, false); }
+static GByteArray *s_eml_in_eml3(void) { return eml_with("fw3.eml", "message/rfc822", s_eml_in_eml2, false); }
+static GByteArray *s_eml_many(void)
+{
+	GString *s = g_string_new("From: a@example.com\nMIME-Version: 1.0\nContent-Type: multipart/mixed; boundary=\"e\"\n\n");
+	for (int i = 0; i < 12; i++)
+		g_string_append_printf(s, "--e\nContent-Type: text/plain; name=\"f%02d.txt\"\n\nx\n", i);
+	g_string_append(s, "--e--\n");
+	gsize len = s->len;
+	return g_byte_array_new_take((guint8 *)g_string_free(s, FALSE), len);
+}
+
 /* ---------- samples: OLE2 (libgsf's writer) ---------- */
 
 typedef struct oent {
@@ -733,6 +796,14 @@ static const fcase cases[] = {
 	{ "xls with vba", s_xls_vba, "a.xls", NULL, NULL, "macro", NULL, 0 },
 	{ "xls encrypted", s_xls_filepass, "a.xls", NULL, NULL, "encrypted", NULL, 0 },
 	{ "encrypted docx", s_docx_encrypted, "秘密.docx", NULL, NULL, "encrypted", NULL, 0 },
+	{ "eml with a pdf", s_eml_pdf, "転送.eml", NULL, NULL, "", NULL, 0 },
+	{ "eml with text and HTML bodies only", s_eml_text, NULL, NULL, "message/rfc822", "", NULL, 0 },
+	{ "eml with exe", s_eml_exe, "fw.eml", NULL, "message/rfc822", "archive-executable", "請求書.exe: executable-name, executable", 0 },
+	{ "eml with exe in chunked base64", s_eml_exe_chunked, NULL, NULL, "message/rfc822", "archive-executable", "data.bin: executable", 0 },
+	{ "eml with a zip with exe", s_eml_zip_exe, "fw.eml", NULL, NULL, "archive-executable", "資料.zip > 資料/setup.exe: executable-name, executable", 0 },
+	{ "eml in eml with exe", s_eml_in_eml, "fw.eml", NULL, NULL, "archive-executable", "fw.eml > 請求書.exe: executable-name, executable", 0 },
+	{ "eml 3 deep with exe (limit 3)", s_eml_in_eml3, "fw.eml", NULL, NULL, "archive-bomb", "fw3.eml > fw2.eml > fw.eml: archive-bomb (messages nested deeper than 3)", 0 },
+	{ "eml with 12 files (entries 10)", s_eml_many, "fw.eml", NULL, NULL, "archive-bomb", "archive-bomb (more than 10 entries)", 1 },
 	{ "msg with exe", s_msg_exe, "fw.msg", NULL, NULL, "archive-executable", "請求書.exe: executable-name, executable", 0 },
 	{ "rtf object", s_rtf_object, "a.doc", NULL, NULL, "embedded-object", "\\object", 0 },
 	{ "rtf remote template", s_rtf_template, "a.rtf", NULL, NULL, "external-reference", NULL, 0 },
@@ -768,10 +839,11 @@ static void write_seed(const fcase *t, const GByteArray *b)
 	const char *dir = getenv("INSPECT_SEED_DIR");
 	if (!dir || b->len > (1u << 20))
 		return;
-	static const char *const ext[] = { ".zip", ".docm", ".pdf", ".doc", ".rtf" };
+	/* the names of fuzz-inspect.c, in its order; 5 (".txt") for the rest */
+	static const char *const ext[] = { ".zip", ".docm", ".pdf", ".doc", ".rtf", NULL, ".eml" };
 	unsigned char sel = 5;
-	for (unsigned char i = 0; i < 5; i++)
-		if (t->name && g_str_has_suffix(t->name, ext[i]))
+	for (unsigned char i = 0; i < G_N_ELEMENTS(ext); i++)
+		if (t->name && ext[i] && g_str_has_suffix(t->name, ext[i]))
 			sel = i;
 	char *path = g_strdup_printf("%s/seed-%03u", dir, (unsigned)(t - cases));
 	GByteArray *seed = g_byte_array_new();
@@ -962,6 +1034,7 @@ int main(int argc, char **argv)
 {
 	/* one case by label substring: test-inspect "zip bomb" */
 	const char *only = argc > 1 ? argv[1] : NULL;
+	g_mime_init();  /* for attached messages (eml.c) */
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
 		if (!only || strstr(cases[i].label, only))
 			run_case(&cases[i]);

@@ -1,0 +1,192 @@
+/* eml.c - a mail message inside a removed file: an attached .eml, or a
+ * message/rfc822 part with a transfer encoding (RFC 2046 allows none, so
+ * GMime keeps it an opaque leaf while mail clients decode and open it).
+ *
+ * The message is parsed with GMime and each of its files is looked at as an
+ * archive entry is: name rules, type rules and container modules, one
+ * nesting level deeper (messages inside count against archive_depth, files
+ * against archive_entries and archive_expanded).  Text and HTML bodies are
+ * not files and are not flagged; they are not delivered either, since the
+ * whole message stays removed.  Decoding uses our own decoder (decode.c),
+ * not GMime's, for the reason decode.h gives.
+ */
+#include "sanitize/inspect-private.h"
+#include "sanitize/charset.h"
+#include "sanitize/decode.h"
+#include "sanitize/result.h"
+#include "util/fdio.h"
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#define EML_CHUNK 65536
+
+static const char *raw_header(GMimeObject *obj, const char *name)
+{
+	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
+	GMimeHeader *h = l ? g_mime_header_list_get_header(l, name) : NULL;
+	return h ? g_mime_header_get_raw_value(h) : NULL;
+}
+
+/* The file name a client would show: Content-Disposition's filename, else
+ * Content-Type's name, decoded by charset_header_param (GMime #133). */
+static char *part_name(GMimeObject *obj)
+{
+	bool dup = false;
+	size_t inv = 0;
+	char *n = charset_header_param(raw_header(obj, "Content-Disposition"), "filename", &dup, &inv);
+	if (!n)
+		n = charset_header_param(raw_header(obj, "Content-Type"), "name", &dup, &inv);
+	return n;
+}
+
+/* Decode PART into a new temporary file; its size in *SIZE.  Returns the
+ * fd, or -errno; 0 with *BOMB set when archive_expanded ran out. */
+static int spill_part(inspect_ctx *c, GMimePart *part, uint64_t *size, bool *bomb, GPtrArray *reasons)
+{
+	*size = 0;
+	*bomb = false;
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *src = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+	int fd = inspect_tmpfile();
+	if (fd < 0 || !src)
+		return fd;  /* no content: an empty file */
+	if (g_mime_stream_reset(src) < 0) {
+		close(fd);
+		return -EIO;
+	}
+	part_decoder d;
+	decode_init(&d, g_mime_data_wrapper_get_encoding(dw));
+	char *in = g_malloc(EML_CHUNK);
+	char *out = g_malloc(decode_outlen(&d, EML_CHUNK));
+	int rc = 0;
+	for (;;) {
+		/* GMime's bounded streams answer -1, not 0, once at their end */
+		ssize_t n = g_mime_stream_eos(src) ? 0 : g_mime_stream_read(src, in, EML_CHUNK);
+		if (n < 0) {
+			rc = -EIO;
+			break;
+		}
+		size_t m = n > 0 ? decode_step(&d, in, (size_t)n, out) : decode_finish(&d, out);
+		c->expanded += (int64_t)m;
+		if (c->expanded > c->lim.archive_expanded) {
+			char detail[64];
+			snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " bytes expanded",
+			         c->lim.archive_expanded);
+			inspect_bomb(c, reasons, detail);
+			*bomb = true;
+			break;
+		}
+		if (m && (rc = fd_write_all(fd, out, m)) < 0)
+			break;
+		*size += m;
+		if (n == 0)
+			break;
+	}
+	decode_clear(&d);
+	g_free(in);
+	g_free(out);
+	if (rc < 0 || *bomb) {
+		close(fd);
+		return rc;
+	}
+	return fd;
+}
+
+/* A body a reader sees as text rather than a file to open. */
+static bool is_body(GMimeObject *obj, const char *type, const char *name)
+{
+	const char *disp = g_mime_object_get_disposition(obj);
+	bool attached = disp && g_ascii_strcasecmp(disp, "inline") != 0;
+	return !attached && !name && (strcmp(type, "text/plain") == 0 || strcmp(type, "text/html") == 0);
+}
+
+/* One file of the message, like an archive entry.  Returns 0 or -errno. */
+static int eml_file(inspect_ctx *c, GMimePart *part, const char *ipath, GPtrArray *reasons)
+{
+	GMimeObject *obj = GMIME_OBJECT(part);
+	GMimeContentType *ct = g_mime_object_get_content_type(obj);
+	char *t = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
+	char *type = g_ascii_strdown(t, -1);
+	g_free(t);
+	char *name = part_name(obj);
+	int r = 0;
+	if (is_body(obj, type, name))
+		goto out;
+	if (++c->entries > c->lim.archive_entries) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
+		inspect_bomb(c, reasons, detail);
+		goto out;
+	}
+	char *label = name ? g_strdup(name) : g_strdup_printf("(part %s)", ipath);
+	char *path = inspect_entry_path(c, label);
+	GPtrArray *child = g_ptr_array_new_with_free_func(g_free);
+	inspect_name(name, child);
+	if (inspect_name_macro(name))
+		result_add_reason(child, "macro");
+	uint64_t size = 0;
+	bool bomb = false;
+	int fd = spill_part(c, part, &size, &bomb, reasons);
+	if (!bomb && fd >= 0) {
+		const char *saved = c->path;
+		c->path = path;
+		c->depth++;
+		r = inspect_content(c, name, NULL, type, NULL, fd, size, child);
+		c->depth--;
+		c->path = saved;
+		close(fd);
+	} else if (fd < 0) {
+		r = fd;
+	}
+	inspect_fold(c, path, child, reasons);
+	g_ptr_array_unref(child);
+	g_free(path);
+	g_free(label);
+out:
+	g_free(name);
+	g_free(type);
+	return r;
+}
+
+int inspect_message(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
+{
+	if (c->depth >= c->lim.archive_depth) {
+		char detail[64];
+		snprintf(detail, sizeof detail, "messages nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
+		inspect_bomb(c, reasons, detail);
+		return 0;
+	}
+	int pfd = dup(fd);
+	if (pfd < 0)
+		return -errno;
+	/* bounded: the parser seeks by itself and leaves FD's offset alone */
+	GMimeStream *stream = g_mime_stream_fs_new_with_bounds(pfd, 0, (gint64)size);
+	GMimeParser *parser = g_mime_parser_new_with_stream(stream);
+	g_object_unref(stream);
+	GMimeParserOptions *opts = g_mime_parser_options_new();
+	GMimeMessage *msg = g_mime_parser_construct_message(parser, opts);
+	int r = 0;
+	if (!msg || !msg->mime_part) {
+		result_add_reason(reasons, "message-unreadable");
+		inspect_finding(c, "message-unreadable", "no message in it");
+	} else {
+		GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(msg));
+		if (g_mime_part_iter_is_valid(it)) {
+			do {
+				GMimeObject *obj = g_mime_part_iter_get_current(it);
+				if (!GMIME_IS_PART(obj))
+					continue;  /* multiparts and messages: their parts come next */
+				char *ipath = g_mime_part_iter_get_path(it);
+				r = eml_file(c, GMIME_PART(obj), ipath ? ipath : "?", reasons);
+				g_free(ipath);
+			} while (r == 0 && !c->bomb && g_mime_part_iter_next(it));
+		}
+		g_mime_part_iter_free(it);
+	}
+	if (msg)
+		g_object_unref(msg);
+	g_object_unref(parser);
+	g_mime_parser_options_free(opts);
+	return r;
+}
