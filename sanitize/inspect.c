@@ -482,6 +482,12 @@ void inspect_type(const char *name, const char *name2, const char *declared, con
 	 * mismatch already, and .txt/.xls/.doc holding HTML is ordinary. */
 	if (fam == F_HTML && !a1 && !a2)
 		result_add_reason(reasons, "html-attachment");
+	/* ...except SVG, and HTML named .xml: Windows opens .xml in the
+	 * browser, which renders a namespaced <svg> or <html> root as a page,
+	 * scripts and all. */
+	else if (fam == F_HTML && (strcmp(detected, "image/svg+xml") == 0 || has_ext(name, "xml") ||
+	                           has_ext(name2, "xml")))
+		result_add_reason(reasons, "html-attachment");
 }
 
 enum inspect_kind inspect_classify(const char *name, const char *declared, const char *detected,

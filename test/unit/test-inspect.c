@@ -104,6 +104,15 @@ static GByteArray *s_prose(void)
 }
 static GByteArray *s_csv(void) { return str("name,amount\n\"Tanaka\",1200\n\"Sato\",3400\n"); }
 static GByteArray *s_shell(void) { return str("#!/bin/sh\nrm -rf /tmp/x\n"); }
+static GByteArray *s_svg(void)
+{
+	return str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"10\" height=\"10\">"
+	           "<script>location='https://example.com/'</script></svg>\n");
+}
+static GByteArray *s_xml_data(void)
+{
+	return str("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<invoice><no>123</no><amount>1200</amount></invoice>\n");
+}
 static GByteArray *s_html(void) { return str("<!DOCTYPE html>\n<html><head><title>x</title></head><body><script>location='x'</script></body></html>\n"); }
 
 /* ---------- samples: PDF ---------- */
@@ -510,6 +519,7 @@ static GByteArray *s_7z_js(void) { return ARCH(A_7Z, NULL, S("invoice.js", "var 
 static GByteArray *s_gz_pe(void) { return ARCH(A_GZ, NULL, B("data", s_pe)); }
 static GByteArray *s_iso_exe(void) { return ARCH(A_ISO, NULL, B("SETUP.EXE", s_pe), S("README.TXT", "hello\n")); }
 static GByteArray *s_targz_clean(void) { return ARCH(A_TARGZ, NULL, B("docs/a.pdf", s_pdf_clean), S("docs/readme.txt", "hello\n")); }
+static GByteArray *s_zip_svg_xml(void) { return ZIP(B("image.xml", s_svg)); }
 static GByteArray *s_zip_iso_name(void) { return ZIP(S("disk.iso", "not really")); }
 
 /* ---------- samples: mail messages (.eml, encoded message/rfc822) ---------- */
@@ -737,6 +747,11 @@ static const fcase cases[] = {
 	{ "onenote name", s_text, "note.one", NULL, NULL, "onenote", NULL, 0 },
 	{ "html name", s_html, "請求書.html", NULL, "text/html", "html-attachment", NULL, 0 },
 	{ "svg name", s_text, "a.svg", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "svg named .xml", s_svg, "data.xml", NULL, "text/xml", "html-attachment", NULL, 0 },
+	{ "svg named .txt", s_svg, "memo.txt", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "html named .xml", s_html, "data.xml", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "xml data named .xml", s_xml_data, "請求.xml", NULL, "text/xml", "", NULL, 0 },
+	{ "zip with svg named .xml", s_zip_svg_xml, "a.zip", NULL, NULL, "html-attachment", "image.xml: html-attachment", 0 },
 	{ "pdf.html", s_html, "invoice.pdf.html", NULL, NULL, "double-extension,html-attachment", NULL, 0 },
 
 	/* types */
