@@ -169,7 +169,7 @@ static void data_error(walk *w, struct archive_entry *e, const char *path, GPtrA
 /* Read the rest of the current entry: into SPILL (fd, or -1 to discard) and
  * into XML (or NULL) up to the part limit.  Returns false when the walk must
  * stop (bomb or I/O error) or the entry failed (*failed). */
-static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, bool *failed)
+static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, office_fields *fields, bool *failed)
 {
 	for (;;) {
 		la_ssize_t n = archive_read_data(w->a, w->buf, ARCHIVE_BUF);
@@ -183,6 +183,7 @@ static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, bool *fai
 			return false;
 		if (spill >= 0 && !write_all(spill, w->buf, (size_t)n, &w->err))
 			return false;
+		office_fields_feed(fields, w->buf, (size_t)n);
 		if (xml && !*xml_over) {
 			if ((int64_t)(xml->len + (size_t)n) > w->c->lim.xml_part_bytes)
 				*xml_over = true;
@@ -269,13 +270,22 @@ static void walk_file(walk *w, struct archive_entry *e, const char *name, const 
 			ok = false;
 		}
 	}
+	/* Word's document, headers, footers, notes: their field codes */
+	office_fields *fields = ok && !failed && w->package ? office_fields_new(name) : NULL;
+	office_fields_feed(fields, head, hlen);
 	int64_t size = (int64_t)hlen;
 	if (ok && !failed && hlen == INSPECT_HEAD_BYTES) {
 		int64_t before = w->expanded;
-		ok = drain(w, spill, xml, &xml_over, &failed);
+		ok = drain(w, spill, xml, &xml_over, fields, &failed);
 		size += w->expanded - before;
 	}
 	g_free(head);
+	if (fields) {
+		const char *saved = c->path;
+		c->path = path;
+		office_fields_end(c, fields, ok && !failed, w->reasons);
+		c->path = saved;
+	}
 
 	if (failed)
 		data_error(w, e, path, child);

@@ -119,4 +119,13 @@ bool office_part_wanted(const char *part);
 void office_part_xml(inspect_ctx *c, const char *part, const unsigned char *data, size_t len,
                      GPtrArray *reasons);
 
+/* Word field instructions of a WordprocessingML part (word/...xml), fed in
+ * pieces as the zip is inflated: a DDE or DDEAUTO field is "dde".
+ * office_fields_new returns NULL for other parts; office_fields_end adds
+ * the reasons (COMPLETE: every byte of the part was fed) and frees F. */
+typedef struct office_fields office_fields;
+office_fields *office_fields_new(const char *part);
+void office_fields_feed(office_fields *f, const unsigned char *data, size_t len);
+void office_fields_end(inspect_ctx *c, office_fields *f, bool complete, GPtrArray *reasons);
+
 #endif

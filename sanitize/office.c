@@ -144,12 +144,87 @@ static size_t ole_read(GsfInput *in, guint8 *buf, size_t n)
 	return n;
 }
 
+/* ---------- DDE fields ---------- */
+
+/* A Word field instruction that starts a program through DDE ("DDEAUTO
+ * c:\\windows\\system32\\cmd.exe ..."): Word field names are not case
+ * sensitive and may follow blanks. */
+static bool dde_instruction(const char *s, size_t n)
+{
+	size_t i = 0;
+	while (i < n && (s[i] == ' ' || s[i] == '\t' || s[i] == '\r' || s[i] == '\n' || s[i] == '"'))
+		i++;
+	if (n - i < 3 || g_ascii_strncasecmp(s + i, "dde", 3) != 0)
+		return false;
+	i += 3;
+	if (n - i >= 4 && g_ascii_strncasecmp(s + i, "auto", 4) == 0)
+		i += 4;
+	return i == n || !g_ascii_isalnum(s[i]);
+}
+
+/* The instruction as a finding's detail: its first line, shortened. */
+static void note_dde(inspect_ctx *c, GPtrArray *reasons, const char *s, size_t n)
+{
+	char *d = g_strndup(s, MIN(n, (size_t)120));
+	for (char *t = d; *t; t++)
+		if ((unsigned char)*t < 0x20)
+			*t = ' ';
+	note(c, reasons, "dde", g_strstrip(d));
+	g_free(d);
+}
+
+/* Word 97-2003: a field begins with the character 0x13, in 8-bit text
+ * pieces as one byte and in UTF-16 pieces as 13 00; its instruction
+ * follows.  The WordDocument stream is read in chunks, each scan starting
+ * where the last one could no longer see a whole "DDEAUTO". */
+static void doc_fields(ole_walk *w, GsfInput *in)
+{
+	gsf_off_t size = gsf_input_size(in), pos = 0;
+	if (size <= 0 || gsf_input_seek(in, 0, G_SEEK_SET))
+		return;
+	enum { CHUNK = 65536, KEEP = 32 };
+	guint8 *buf = g_malloc(CHUNK + KEEP);
+	size_t have = 0;
+	while (pos < size) {
+		size_t n = (size_t)MIN((gsf_off_t)CHUNK, size - pos);
+		if (!gsf_input_read(in, n, buf + have))
+			break;
+		pos += (gsf_off_t)n;
+		have += n;
+		bool last = pos >= size;
+		size_t end = last ? have : have - KEEP;
+		for (size_t i = 0; i < end; i++) {
+			if (buf[i] != 0x13)
+				continue;
+			/* the instruction as ASCII, from 8-bit or UTF-16LE text */
+			bool wide = i + 1 < have && buf[i + 1] == 0;
+			char ins[16];
+			size_t k = 0;
+			for (size_t j = i + (wide ? 2 : 1); j < have && k < sizeof ins; j += wide ? 2 : 1) {
+				if (wide && (j + 1 >= have || buf[j + 1] != 0))
+					break;
+				ins[k++] = (char)buf[j];
+			}
+			if (dde_instruction(ins, k)) {
+				note_dde(w->c, w->reasons, ins, k);
+				g_free(buf);
+				return;
+			}
+		}
+		memmove(buf, buf + end, have - end);
+		have -= end;
+	}
+	g_free(buf);
+}
+
 /* Word: FIB base, wIdent 0xA5EC, fEncrypted is bit 8 of the flags at 10. */
 static void ole_word(ole_walk *w, GsfInput *in)
 {
 	guint8 fib[12];
 	if (ole_read(in, fib, sizeof fib) == sizeof fib && fib[0] == 0xec && fib[1] == 0xa5 && (fib[11] & 0x01))
 		note(w->c, w->reasons, "encrypted", "Word document encryption");
+	else
+		doc_fields(w, in);
 }
 
 /* PowerPoint: CurrentUserAtom headerToken 0xF3D1C4DF means encrypted. */
@@ -423,11 +498,16 @@ bool office_part_name(inspect_ctx *c, const char *part, GPtrArray *reasons)
 	return explained;
 }
 
+static bool external_link_part(const char *part)
+{
+	return g_ascii_strncasecmp(part, "xl/externalLinks/", 17) == 0 && g_str_has_suffix(part, ".xml");
+}
+
 bool office_part_wanted(const char *part)
 {
 	size_t n = strlen(part);
 	return g_ascii_strcasecmp(part, "[Content_Types].xml") == 0 ||
-	       (n >= 5 && g_ascii_strcasecmp(part + n - 5, ".rels") == 0);
+	       (n >= 5 && g_ascii_strcasecmp(part + n - 5, ".rels") == 0) || external_link_part(part);
 }
 
 static char *prop(xmlNode *node, const char *name)
@@ -475,6 +555,26 @@ static void relationships(inspect_ctx *c, xmlNode *root, GPtrArray *reasons)
 	}
 }
 
+/* Excel keeps a DDE formula (=cmd|'/c calc'!A0) as an external link
+ * holding a ddeLink element. */
+static void external_link(inspect_ctx *c, xmlNode *n, GPtrArray *reasons)
+{
+	for (; n; n = n->next) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (strcmp((const char *)n->name, "ddeLink") == 0) {
+			char *svc = prop(n, "ddeService"), *topic = prop(n, "ddeTopic");
+			char *d = g_strdup_printf("%s|%s", svc ? svc : "?", topic ? topic : "?");
+			note_dde(c, reasons, d, strlen(d));
+			g_free(d);
+			g_free(svc);
+			g_free(topic);
+			return;
+		}
+		external_link(c, n->children, reasons);
+	}
+}
+
 void office_part_xml(inspect_ctx *c, const char *part, const unsigned char *data, size_t len,
                      GPtrArray *reasons)
 {
@@ -493,6 +593,8 @@ void office_part_xml(inspect_ctx *c, const char *part, const unsigned char *data
 		note(c, reasons, "document-unreadable", "XML part is not well-formed");
 	} else if (g_ascii_strcasecmp(part, "[Content_Types].xml") == 0) {
 		content_types(c, root, reasons);
+	} else if (external_link_part(part)) {
+		external_link(c, root, reasons);
 	} else {
 		relationships(c, root, reasons);
 	}
@@ -500,7 +602,181 @@ void office_part_xml(inspect_ctx *c, const char *part, const unsigned char *data
 		xmlFreeDoc(doc);
 }
 
+/* ---------- Word fields in WordprocessingML parts ---------- */
+
+/* A SAX push parser over one word/...xml part, fed as archive.c inflates
+ * it, so no part is held whole: the text of w:instrText runs between
+ * w:fldChar marks, and w:fldSimple's w:instr, are field instructions.
+ * Character references are resolved by the parser, so "&#68;DEAUTO" is
+ * seen as Word sees it. */
+struct office_fields {
+	xmlParserCtxtPtr ctx;
+	bool in_instr;
+	char instr[64];
+	size_t ilen;
+	char *hit;          /* the first DDE instruction */
+};
+
+static void fields_check(office_fields *f, const char *s, size_t n)
+{
+	if (!f->hit && dde_instruction(s, n))
+		f->hit = g_strndup(s, n);
+}
+
+static void fields_start(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri,
+                         int nns, const xmlChar **ns, int nattr, int ndef, const xmlChar **attr)
+{
+	(void)prefix, (void)uri, (void)nns, (void)ns, (void)ndef;
+	office_fields *f = ud;
+	const char *l = (const char *)local;
+	if (strcmp(l, "instrText") == 0) {
+		f->in_instr = true;
+		return;
+	}
+	bool fld = strcmp(l, "fldChar") == 0, simple = strcmp(l, "fldSimple") == 0;
+	if (!fld && !simple)
+		return;
+	if (fld) {
+		/* begin, separate, end: the instruction so far is complete */
+		fields_check(f, f->instr, f->ilen);
+		f->ilen = 0;
+		return;
+	}
+	/* attributes: localname, prefix, URI, value, end (5 pointers each) */
+	for (int i = 0; i < nattr; i++)
+		if (strcmp((const char *)attr[5 * i], "instr") == 0)
+			fields_check(f, (const char *)attr[5 * i + 3], (size_t)(attr[5 * i + 4] - attr[5 * i + 3]));
+}
+
+static void fields_end(void *ud, const xmlChar *local, const xmlChar *prefix, const xmlChar *uri)
+{
+	(void)prefix, (void)uri;
+	office_fields *f = ud;
+	if (strcmp((const char *)local, "instrText") == 0)
+		f->in_instr = false;
+}
+
+static void fields_text(void *ud, const xmlChar *s, int n)
+{
+	office_fields *f = ud;
+	if (!f->in_instr || n <= 0)
+		return;
+	size_t take = MIN((size_t)n, sizeof f->instr - f->ilen);
+	memcpy(f->instr + f->ilen, s, take);
+	f->ilen += take;
+}
+
+office_fields *office_fields_new(const char *part)
+{
+	if (g_ascii_strncasecmp(part, "word/", 5) != 0 || !g_str_has_suffix(part, ".xml"))
+		return NULL;
+	office_init();
+	static xmlSAXHandler sax;
+	static gsize once;
+	if (g_once_init_enter(&once)) {
+		sax.initialized = XML_SAX2_MAGIC;
+		sax.startElementNs = fields_start;
+		sax.endElementNs = fields_end;
+		sax.characters = fields_text;
+		g_once_init_leave(&once, 1);
+	}
+	office_fields *f = g_new0(office_fields, 1);
+	f->ctx = xmlCreatePushParserCtxt(&sax, f, NULL, 0, NULL);
+	if (!f->ctx) {
+		g_free(f);
+		return NULL;
+	}
+	/* no network, no entity substitution, no DTD loading */
+	xmlCtxtUseOptions(f->ctx, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+	return f;
+}
+
+void office_fields_feed(office_fields *f, const unsigned char *data, size_t len)
+{
+	while (f && len > 0 && f->ctx->wellFormed) {
+		int n = (int)MIN(len, (size_t)(1 << 20));
+		xmlParseChunk(f->ctx, (const char *)data, n, 0);
+		data += n;
+		len -= (size_t)n;
+	}
+}
+
+void office_fields_end(inspect_ctx *c, office_fields *f, bool complete, GPtrArray *reasons)
+{
+	if (!f)
+		return;
+	if (complete && f->ctx->wellFormed)
+		xmlParseChunk(f->ctx, NULL, 0, 1);
+	if (f->hit)
+		note_dde(c, reasons, f->hit, strlen(f->hit));
+	else if (complete && !f->ctx->wellFormed)
+		/* Word repairs what it can; what was not looked at is suspect */
+		note(c, reasons, "document-unreadable", "XML part is not well-formed");
+	xmlFreeParserCtxt(f->ctx);
+	g_free(f->hit);
+	g_free(f);
+}
+
 /* ---------- RTF ---------- */
+
+/* The first characters of the text of an RTF field instruction starting at
+ * P[I] (after "\\fldinst"), as Word reads them: groups, control words and
+ * "\\*" are skipped, "\\'hh" and "\\uN" (with its one fallback
+ * character) give a character.  Into OUT, at most N bytes; returns the
+ * count. */
+static size_t rtf_field_text(const unsigned char *p, size_t len, size_t i, char *out, size_t n)
+{
+	size_t k = 0;
+	int depth = 0;
+	/* the delimiter space of \fldinst is not text */
+	if (i < len && p[i] == ' ')
+		i++;
+	for (size_t steps = 0; i < len && k < n && steps < 4096; steps++) {
+		unsigned char ch = p[i];
+		if (ch == '{') {
+			depth++;
+			i++;
+		} else if (ch == '}') {
+			if (--depth < 0)
+				break;  /* the end of the instruction's group */
+			i++;
+		} else if (ch == '\\' && i + 1 < len && g_ascii_isalpha(p[i + 1])) {
+			size_t j = i + 1;
+			while (j < len && g_ascii_isalpha(p[j]))
+				j++;
+			bool u = j - i == 2 && p[i + 1] == 'u';
+			long v = 0;
+			bool neg = j < len && p[j] == '-';
+			if (neg)
+				j++;
+			while (j < len && g_ascii_isdigit(p[j]) && v < 0x110000)
+				v = v * 10 + (p[j++] - '0');
+			if (j < len && p[j] == ' ')
+				j++;
+			if (u && !neg && v > 0 && v < 0x80) {
+				out[k++] = (char)v;
+				if (j < len && p[j] != '\\' && p[j] != '{' && p[j] != '}')
+					j++;  /* the fallback character */
+			}
+			i = j;
+		} else if (ch == '\\' && i + 3 < len && p[i + 1] == '\'') {
+			int hi = g_ascii_xdigit_value(p[i + 2]), lo = g_ascii_xdigit_value(p[i + 3]);
+			if (hi >= 0 && lo >= 0)
+				out[k++] = (char)(hi << 4 | lo);
+			i += 4;
+		} else if (ch == '\\' && i + 1 < len) {
+			if (p[i + 1] != '*')
+				out[k++] = (char)p[i + 1];  /* \\ \{ \} */
+			i += 2;
+		} else if (ch == '\r' || ch == '\n') {
+			i++;
+		} else {
+			out[k++] = (char)ch;
+			i++;
+		}
+	}
+	return k;
+}
 
 void office_scan_rtf(inspect_ctx *c, const unsigned char *p, size_t len, GPtrArray *reasons)
 {
@@ -520,6 +796,11 @@ void office_scan_rtf(inspect_ctx *c, const unsigned char *p, size_t len, GPtrArr
 			char detail[40];
 			snprintf(detail, sizeof detail, "\\%s", word);
 			note(c, reasons, "embedded-object", detail);
+		} else if (strcmp(word, "fldinst") == 0) {
+			char ins[16];
+			size_t k = rtf_field_text(p, len, j, ins, sizeof ins);
+			if (dde_instruction(ins, k))
+				note_dde(c, reasons, ins, k);
 		} else if (strcmp(word, "template") == 0 && templates++ < 16) {
 			/* {\*\template path}: the template Word loads on open */
 			size_t a = j, b;

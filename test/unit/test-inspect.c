@@ -255,6 +255,21 @@ static GByteArray *s_rtf_local_template(void)
 	return str("{\\rtf1\\ansi {\\*\\template C:\\\\Users\\\\tanaka\\\\Normal.dotm}Hello}\n");
 }
 
+/* DDE fields: Word starts the program the instruction names */
+static GByteArray *s_rtf_dde(void)
+{
+	return str("{\\rtf1\\ansi {\\field{\\*\\fldinst {\\rtlch\\fcs1 DDEAUTO} c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc.exe\"}{\\fldrslt x}}}\n");
+}
+/* the letters as \u escapes and split over groups */
+static GByteArray *s_rtf_dde_escaped(void)
+{
+	return str("{\\rtf1\\ansi {\\field{\\*\\fldinst {\\u68?}{\\'44}E{\\b auto} cmd.exe}{\\fldrslt x}}}\n");
+}
+static GByteArray *s_rtf_page_field(void)
+{
+	return str("{\\rtf1\\ansi Page {\\field{\\*\\fldinst PAGE \\\\* MERGEFORMAT}{\\fldrslt 1}} of DDE notes\\par}\n");
+}
+
 /* ---------- samples: archives (libarchive's writer) ---------- */
 
 typedef struct ent {
@@ -419,6 +434,52 @@ static GByteArray *s_docx_ole(void)
 {
 	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
 	           S("word/document.xml", doc_xml), B("word/embeddings/oleObject1.bin", s_ole_package));
+}
+#define W_DOC(body) "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"yes\"?>\n" \
+	"<w:document xmlns:w=\"http://schemas.openxmlformats.org/wordprocessingml/2006/main\"><w:body><w:p>" body "</w:p></w:body></w:document>"
+/* the instruction split over runs, as Word writes it after an edit */
+static const char doc_xml_dde[] = W_DOC(
+	"<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText xml:space=\"preserve\"> DDE</w:instrText></w:r>"
+	"<w:r><w:instrText>AUTO c:\\\\windows\\\\system32\\\\cmd.exe \"/k calc.exe\"</w:instrText></w:r>"
+	"<w:r><w:fldChar w:fldCharType=\"separate\"/></w:r><w:r><w:t>x</w:t></w:r><w:r><w:fldChar w:fldCharType=\"end\"/></w:r>");
+static const char doc_xml_dde_simple[] = W_DOC("<w:fldSimple w:instr=\"&#68;DE cmd &quot;/c calc&quot; x\"><w:r><w:t>x</w:t></w:r></w:fldSimple>");
+static const char doc_xml_fields[] = W_DOC(
+	"<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText> PAGE </w:instrText></w:r><w:r><w:fldChar w:fldCharType=\"end\"/></w:r>"
+	"<w:fldSimple w:instr=\" HYPERLINK &quot;https://www.city.example.lg.jp/&quot; \"><w:r><w:t>DDE</w:t></w:r></w:fldSimple>"
+	"<w:r><w:t>DDEAUTO is a field name</w:t></w:r>");
+static GByteArray *s_docx_dde(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx), S("word/document.xml", doc_xml_dde));
+}
+static GByteArray *s_docx_dde_footer(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx), S("word/document.xml", doc_xml),
+	           S("word/footer1.xml", doc_xml_dde_simple));
+}
+static GByteArray *s_docx_fields(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx), S("word/document.xml", doc_xml_fields));
+}
+/* a document.xml longer than the head archive.c reads first (36 KiB),
+ * the field at its end */
+static GByteArray *s_docx_dde_late(void)
+{
+	GString *x = g_string_new(NULL);
+	for (int i = 0; i < 3000; i++)
+		g_string_append(x, "<w:r><w:t>議事録の本文です。</w:t></w:r>");
+	g_string_append(x, "<w:r><w:fldChar w:fldCharType=\"begin\"/></w:r><w:r><w:instrText>DDEAUTO cmd \"/c calc\"</w:instrText></w:r>"
+	                   "<w:r><w:fldChar w:fldCharType=\"end\"/></w:r>");
+	char *d = g_strdup_printf(W_DOC("%s"), x->str);
+	g_string_free(x, TRUE);
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx),
+	           { "word/document.xml", NULL, 0, g_byte_array_new_take((guint8 *)d, strlen(d)) });
+}
+static GByteArray *s_xlsx_ddelink(void)
+{
+	return ZIP(S("[Content_Types].xml", ct_docx), S("_rels/.rels", rels_root_docx), S("xl/workbook.xml", wb_xml),
+	           S("xl/externalLinks/externalLink1.xml",
+	             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<externalLink xmlns=\"http://schemas.openxmlformats.org/spreadsheetml/2006/main\">"
+	             "<ddeLink ddeService=\"cmd\" ddeTopic=\"/c calc\"><ddeItems><ddeItem name=\"A0\" advise=\"1\"/></ddeItems></ddeLink></externalLink>"));
 }
 static GByteArray *s_docx_badxml(void)
 {
@@ -658,6 +719,30 @@ static GByteArray *s_doc_vba(void)
 	           { "Macros/VBA/dir", "\x01\x00\x00", 3 }, { "Macros/VBA/ThisDocument", "Attribute", 9 },
 	           { "Macros/PROJECT", "ID=\"{}\"", 7 });
 }
+/* Word 97-2003 text with a field: 0x13, instruction, 0x14, result, 0x15;
+ * once as 8-bit text and once as UTF-16 */
+static GByteArray *s_doc_dde(void)
+{
+	static const char text[] = "Dear customer\r\x13 DDEAUTO c:\\windows\\system32\\cmd.exe \"/k calc\"\x14x\x15\r";
+	guint8 wd[64 + sizeof text] = { 0xec, 0xa5, 0xc1, 0x00 };
+	memcpy(wd + 64, text, sizeof text);
+	return OLE({ "WordDocument", wd, sizeof wd }, { "1Table", "\0\0\0\0", 4 });
+}
+static GByteArray *s_doc_dde_wide(void)
+{
+	static const char text[] = "\x13 ddeauto cmd \"/c calc\"\x14x\x15";
+	guint8 wd[200] = { 0xec, 0xa5, 0xc1, 0x00 };
+	for (size_t i = 0; i < sizeof text - 1; i++)
+		wd[64 + 2 * i] = (guint8)text[i];
+	return OLE({ "WordDocument", wd, sizeof wd }, { "1Table", "\0\0\0\0", 4 });
+}
+static GByteArray *s_doc_page_field(void)
+{
+	static const char text[] = "Page \x13 PAGE \x14 1\x15 - DDE notes\r";
+	guint8 wd[64 + sizeof text] = { 0xec, 0xa5, 0xc1, 0x00 };
+	memcpy(wd + 64, text, sizeof text);
+	return OLE({ "WordDocument", wd, sizeof wd }, { "1Table", "\0\0\0\0", 4 });
+}
 static GByteArray *s_doc_encrypted(void)
 {
 	return OLE({ "WordDocument", fib_encrypted, sizeof fib_encrypted }, { "1Table", "\0\0\0\0", 4 });
@@ -801,9 +886,20 @@ static const fcase cases[] = {
 	{ "odt with basic", s_odt_basic, "a.odt", NULL, NULL, "macro", NULL, 0 },
 	{ "docx remote template", s_docx_remote, "a.docx", NULL, NULL, "external-reference", "attachedTemplate http://198.51.100.7/t.dotm", 0 },
 	{ "docx with ole object", s_docx_ole, "a.docx", NULL, NULL, "embedded-object", NULL, 0 },
-	{ "docx with a pe as a part", s_docx_pe_part, "a.docx", NULL, NULL, "archive-executable,type-mismatch", "word/document.xml: executable, type-mismatch", 0 },
-	{ "docx with a script as a part", s_docx_script_part, "a.docx", NULL, NULL, "archive-executable,type-mismatch", "word/document.xml: script, type-mismatch", 0 },
+	{ "docx with a pe as a part", s_docx_pe_part, "a.docx", NULL, NULL, "archive-executable,document-unreadable,type-mismatch", "word/document.xml: executable, type-mismatch", 0 },
+	{ "docx with a script as a part", s_docx_script_part, "a.docx", NULL, NULL, "archive-executable,document-unreadable,type-mismatch", "word/document.xml: script, type-mismatch", 0 },
 	{ "docx with broken rels", s_docx_badxml, "a.docx", NULL, NULL, "document-unreadable", NULL, 0 },
+	{ "doc with a DDEAUTO field", s_doc_dde, "a.doc", NULL, NULL, "dde", "dde (DDEAUTO c:", 0 },
+	{ "doc with a DDEAUTO field in UTF-16 text", s_doc_dde_wide, "a.doc", NULL, NULL, "dde", "dde (ddeauto cmd", 0 },
+	{ "doc with a PAGE field, DDE in its text", s_doc_page_field, "a.doc", NULL, NULL, "", NULL, 0 },
+	{ "docx with a DDEAUTO field split over runs", s_docx_dde, "a.docx", NULL, NULL, "dde", "word/document.xml: dde (DDEAUTO c:", 0 },
+	{ "docx with DDE in a footer's fldSimple, by character reference", s_docx_dde_footer, "a.docx", NULL, NULL, "dde", "word/footer1.xml: dde (DDE cmd", 0 },
+	{ "docx with a DDEAUTO field after 36 KiB", s_docx_dde_late, "a.docx", NULL, NULL, "dde", "dde (DDEAUTO cmd", 0 },
+	{ "docx with PAGE and HYPERLINK fields, DDE in its text", s_docx_fields, "a.docx", NULL, NULL, "", NULL, 0 },
+	{ "xlsx with a ddeLink", s_xlsx_ddelink, "a.xlsx", NULL, NULL, "dde", "dde (cmd|/c calc)", 0 },
+	{ "rtf with a DDEAUTO field", s_rtf_dde, "a.rtf", NULL, NULL, "dde", "dde (DDEAUTO c:", 0 },
+	{ "rtf with DDEAUTO escaped and split", s_rtf_dde_escaped, "a.rtf", NULL, NULL, "dde", "dde (DDEauto", 0 },
+	{ "rtf with a PAGE field, DDE in its text", s_rtf_page_field, "a.rtf", NULL, NULL, "", NULL, 0 },
 	{ "doc with vba", s_doc_vba, "a.doc", NULL, NULL, "macro", "macro (Macros)", 0 },
 	{ "doc encrypted", s_doc_encrypted, "a.doc", NULL, NULL, "encrypted", NULL, 0 },
 	{ "doc with package", s_doc_package, "a.doc", NULL, NULL, "embedded-object", NULL, 0 },
