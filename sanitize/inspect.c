@@ -267,7 +267,12 @@ static const char *const archive_types[] = {
 	"application/vnd.ms-cab-compressed", "application/x-lzh-compressed", "application/x-lha",
 	"application/x-cpio", "application/x-archive", "application/x-xar",
 	"application/x-iso9660-image", "application/vnd.debian.binary-package",
-	"application/epub+zip", NULL,
+	"application/epub+zip",
+	/* containers libarchive cannot open: "archive-unreadable", since what
+	 * is inside them was not looked at */
+	"application/x-arj", "application/x-ms-compress-szdd", "application/mac-binhex40",
+	"application/x-ace-compressed", "application/x-stuffit", "application/x-stuffitx",
+	"application/x-alz-compressed", "application/vnd.symbian.install", NULL,
 };
 static const char *const compressed_types[] = {
 	"application/gzip", "application/x-gzip", "application/x-bzip2", "application/x-bzip",

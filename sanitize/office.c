@@ -235,6 +235,33 @@ static void ole_ppt(ole_walk *w, GsfInput *in)
 		note(w->c, w->reasons, "encrypted", "PowerPoint encryption");
 }
 
+/* PowerPoint 97-2003: the "PowerPoint Document" stream is a tree of
+ * records (8-byte headers; recVer 0xF marks a container, whose children
+ * follow it).  A VbaInfoAtom (0x0400) points at the VBA project: "macro";
+ * an ExOleObjStg (0x1011) holds an embedded OLE object, one of them the
+ * VBA project when there is one: "embedded-object" for the others. */
+static void ole_ppt_doc(ole_walk *w, GsfInput *in)
+{
+	gsf_off_t size = gsf_input_size(in), pos = 0;
+	unsigned vba = 0, stores = 0;
+	while (pos + 8 <= size) {
+		guint8 h[8];
+		if (gsf_input_seek(in, pos, G_SEEK_SET) || !gsf_input_read(in, 8, h))
+			break;
+		unsigned ver = h[0] & 0x0f, type = h[2] | h[3] << 8;
+		guint32 len = (guint32)h[4] | (guint32)h[5] << 8 | (guint32)h[6] << 16 | (guint32)h[7] << 24;
+		if (type == 0x0400)
+			vba++;
+		else if (type == 0x1011)
+			stores++;
+		pos += ver == 0x0f ? 8 : 8 + (gsf_off_t)len;
+	}
+	if (vba)
+		note(w->c, w->reasons, "macro", "PowerPoint VBA project");
+	if (stores > (vba ? 1u : 0u))
+		note(w->c, w->reasons, "embedded-object", "PowerPoint OLE object");
+}
+
 /* Excel BIFF5/8 globals substream: FILEPASS (0x2F) is encryption, and a
  * BOUNDSHEET (0x85) of type 1 is an Excel 4.0 macro sheet (XLM, a macro
  * language malware still uses), of type 6 a VBA module sheet. */
@@ -421,6 +448,8 @@ static void ole_dir(ole_walk *w, GsfInfile *dir, const char *dirpath, int level)
 					ole_biff(w, in);
 				else if (strcmp(name, "Current User") == 0)
 					ole_ppt(w, in);
+				else if (strcmp(name, "PowerPoint Document") == 0)
+					ole_ppt_doc(w, in);
 			}
 		}
 		g_free(path);

@@ -580,6 +580,11 @@ static GByteArray *s_7z_js(void) { return ARCH(A_7Z, NULL, S("invoice.js", "var 
 static GByteArray *s_gz_pe(void) { return ARCH(A_GZ, NULL, B("data", s_pe)); }
 static GByteArray *s_iso_exe(void) { return ARCH(A_ISO, NULL, B("SETUP.EXE", s_pe), S("README.TXT", "hello\n")); }
 static GByteArray *s_targz_clean(void) { return ARCH(A_TARGZ, NULL, B("docs/a.pdf", s_pdf_clean), S("docs/readme.txt", "hello\n")); }
+/* a format libarchive cannot open: what is inside was not looked at */
+static GByteArray *s_binhex(void)
+{
+	return str("(This file must be converted with BinHex 4.0)\n:$f*TEQKPFRP0B@-ZFR0bB`\"bFh*M8P0&4!%!N!-S!*!%!!!\n");
+}
 static GByteArray *s_zip_svg_xml(void) { return ZIP(B("image.xml", s_svg)); }
 static GByteArray *s_zip_iso_name(void) { return ZIP(S("disk.iso", "not really")); }
 
@@ -743,6 +748,41 @@ static GByteArray *s_doc_page_field(void)
 	memcpy(wd + 64, text, sizeof text);
 	return OLE({ "WordDocument", wd, sizeof wd }, { "1Table", "\0\0\0\0", 4 });
 }
+/* PowerPoint 97-2003 records: 8-byte header (recVer/recInstance, recType,
+ * recLen), containers have recVer 0xF and their children inside */
+static void ppt_rec(GByteArray *b, unsigned ver, unsigned type, const void *data, guint32 len)
+{
+	guint8 h[8] = { (guint8)ver, 0, (guint8)type, (guint8)(type >> 8),
+	                (guint8)len, (guint8)(len >> 8), (guint8)(len >> 16), (guint8)(len >> 24) };
+	g_byte_array_append(b, h, 8);
+	if (data)
+		g_byte_array_append(b, data, len);
+}
+static GByteArray *ppt_of(bool vba, bool object)
+{
+	GByteArray *kids = g_byte_array_new();
+	ppt_rec(kids, 0, 0x0fa0, "H\0i\0", 4);  /* TextCharsAtom */
+	if (vba) {
+		ppt_rec(kids, 0x0f, 0x03ff, NULL, 20);  /* VbaInfo { VbaInfoAtom } */
+		ppt_rec(kids, 2, 0x0400, "\1\0\0\0\0\0\0\0\2\0\0\0", 12);
+	}
+	GByteArray *st = g_byte_array_new();
+	ppt_rec(st, 0x0f, 0x03e8, NULL, kids->len);  /* Document { ... } */
+	g_byte_array_append(st, kids->data, kids->len);
+	if (vba)
+		ppt_rec(st, 0, 0x1011, "VBA!", 4);  /* ExOleObjStg of the project */
+	if (object)
+		ppt_rec(st, 0, 0x1011, "OLE!", 4);
+	static const guint8 cu[16] = { 0x14, 0, 0, 0, 0x14, 0, 0, 0, 0, 0, 0, 0, 0x5f, 0xc0, 0x91, 0xe3 };
+	GByteArray *b = OLE({ "Current User", cu, sizeof cu }, { "PowerPoint Document", st->data, st->len });
+	g_byte_array_unref(kids);
+	g_byte_array_unref(st);
+	return b;
+}
+static GByteArray *s_ppt_plain(void) { return ppt_of(false, false); }
+static GByteArray *s_ppt_vba(void) { return ppt_of(true, false); }
+static GByteArray *s_ppt_object(void) { return ppt_of(false, true); }
+static GByteArray *s_ppt_vba_object(void) { return ppt_of(true, true); }
 static GByteArray *s_doc_encrypted(void)
 {
 	return OLE({ "WordDocument", fib_encrypted, sizeof fib_encrypted }, { "1Table", "\0\0\0\0", 4 });
@@ -832,6 +872,7 @@ static const fcase cases[] = {
 	{ "onenote name", s_text, "note.one", NULL, NULL, "onenote", NULL, 0 },
 	{ "html name", s_html, "請求書.html", NULL, "text/html", "html-attachment", NULL, 0 },
 	{ "svg name", s_text, "a.svg", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "binhex (not opened)", s_binhex, "setup.hqx", NULL, NULL, "archive-unreadable", "archive-unreadable (Unrecognized archive format)", 0 },
 	{ "svg named .xml", s_svg, "data.xml", NULL, "text/xml", "html-attachment", NULL, 0 },
 	{ "svg named .txt", s_svg, "memo.txt", NULL, NULL, "html-attachment", NULL, 0 },
 	{ "html named .xml", s_html, "data.xml", NULL, NULL, "html-attachment", NULL, 0 },
@@ -900,6 +941,10 @@ static const fcase cases[] = {
 	{ "rtf with a DDEAUTO field", s_rtf_dde, "a.rtf", NULL, NULL, "dde", "dde (DDEAUTO c:", 0 },
 	{ "rtf with DDEAUTO escaped and split", s_rtf_dde_escaped, "a.rtf", NULL, NULL, "dde", "dde (DDEauto", 0 },
 	{ "rtf with a PAGE field, DDE in its text", s_rtf_page_field, "a.rtf", NULL, NULL, "", NULL, 0 },
+	{ "ppt", s_ppt_plain, "会議.ppt", NULL, NULL, "", NULL, 0 },
+	{ "ppt with vba", s_ppt_vba, "a.ppt", NULL, NULL, "macro", "macro (PowerPoint VBA project)", 0 },
+	{ "ppt with an OLE object", s_ppt_object, "a.ppt", NULL, NULL, "embedded-object", "embedded-object (PowerPoint OLE object)", 0 },
+	{ "ppt with vba and an OLE object", s_ppt_vba_object, "a.pps", NULL, NULL, "embedded-object,macro", NULL, 0 },
 	{ "doc with vba", s_doc_vba, "a.doc", NULL, NULL, "macro", "macro (Macros)", 0 },
 	{ "doc encrypted", s_doc_encrypted, "a.doc", NULL, NULL, "encrypted", NULL, 0 },
 	{ "doc with package", s_doc_package, "a.doc", NULL, NULL, "embedded-object", NULL, 0 },
