@@ -717,6 +717,69 @@ bool inspect_wants_file(const char *name, const char *name2, const char *declare
 	return classify_names(name, name2, declared, detected, head, hlen) != INSPECT_KIND_NONE;
 }
 
+static uint32_t le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
+{
+	/* the end-of-central-directory record: 22 bytes and a comment that
+	 * runs exactly to the end of the file, a central directory that fits
+	 * in front of it */
+	if (tlen < 22 || size < tlen)
+		return false;
+	for (size_t i = tlen - 22 + 1; i-- > 0;) {
+		const unsigned char *e = tail + i;
+		if (memcmp(e, "PK\x05\x06", 4) != 0)
+			continue;
+		size_t comment = (size_t)(e[20] | e[21] << 8);
+		uint64_t at = size - tlen + i;
+		if (i + 22 + comment == tlen && le32(e + 12) > 0 && le32(e + 12) <= at)
+			return true;
+	}
+	return false;
+}
+
+/* A zip appended to a file of another kind (a picture, a PDF, a
+ * document): archivers and Windows' own zip folders open it from its end.
+ * Its entries are inspected like any archive's. */
+static int appended_zip(inspect_ctx *c, const unsigned char *head, size_t hlen, int fd, uint64_t size,
+                        GPtrArray *reasons)
+{
+	unsigned char *tail = NULL;
+	size_t tlen = (size_t)MIN(size, (uint64_t)INSPECT_TAIL_BYTES);
+	const unsigned char *t = head + hlen - MIN((size_t)hlen, tlen);
+	if ((uint64_t)hlen < size) {
+		if (fd < 0)
+			return 0;  /* the caller found none with inspect_tail_has_zip */
+		tail = g_malloc(tlen);
+		ssize_t n = fd_pread_full(fd, tail, tlen, (off_t)(size - tlen));
+		if (n < 0) {
+			g_free(tail);
+			return (int)n;
+		}
+		t = tail;
+	}
+	bool zip = inspect_tail_has_zip(t, tlen, size);
+	g_free(tail);
+	if (!zip)
+		return 0;
+	result_add_reason(reasons, "polyglot");
+	inspect_finding(c, "polyglot", "a zip archive appended to the file");
+	int own = -1, r = 0;
+	if (fd < 0) {  /* all of it is in HEAD */
+		if ((own = fd = inspect_tmpfile()) < 0)
+			return fd;
+		r = fd_write_all(fd, head, hlen);
+	}
+	if (r == 0)
+		r = archive_scan(c, fd, size, INSPECT_KIND_ARCHIVE, reasons);
+	if (own >= 0)
+		close(own);
+	return r;
+}
+
 /* Type rules on HEAD, then the container module on FD. */
 static int content_head(inspect_ctx *c, const char *name, const char *name2, const char *declared,
                         const char *detected, const unsigned char *head, size_t hlen, int fd,
@@ -730,7 +793,10 @@ static int content_head(inspect_ctx *c, const char *name, const char *name2, con
 	g_free(own);
 	if (kind != INSPECT_KIND_NONE && fd < 0)
 		return -EINVAL;
-	return inspect_container(c, kind, fd, size, reasons);
+	int r = inspect_container(c, kind, fd, size, reasons);
+	if (r == 0 && kind != INSPECT_KIND_ARCHIVE && kind != INSPECT_KIND_COMPRESSED && !c->bomb)
+		r = appended_zip(c, head, hlen, fd, size, reasons);
+	return r;
 }
 
 int inspect_content(inspect_ctx *c, const char *name, const char *name2, const char *declared,

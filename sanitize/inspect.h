@@ -59,6 +59,16 @@ int inspect_file(const char *name, const char *name2, const char *declared,
  * (DETECT_HEAD_BYTES); ISO 9660 and UDF put their signature at 32 KiB + 1. */
 #define INSPECT_HEAD_BYTES (36 * 1024)
 
+/* Bytes at the end of a file that show a zip appended to it: the 22-byte
+ * end-of-central-directory record and its comment of up to 64 KiB. */
+#define INSPECT_TAIL_BYTES (65535 + 22)
+
+/* True when TAIL, the last TLEN bytes of a file of SIZE bytes, ends with a
+ * zip's end-of-central-directory record (a "polyglot": a zip appended to a
+ * picture or document, which archivers open).  A caller of inspect_head()
+ * that holds only the head must then pass an fd with every byte. */
+bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size);
+
 /* True when a container module (archive, Office, PDF, RTF) would read the
  * whole file: the caller of inspect_head() must then hold every byte in an
  * fd.  HEAD: the first min(size, INSPECT_HEAD_BYTES) bytes; the other

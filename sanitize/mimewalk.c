@@ -254,6 +254,9 @@ typedef struct sink {
 	bool (*want)(void *ctx, const unsigned char *head, size_t hlen);
 	void *want_ctx;
 	bool asked;
+	/* When WANT said no: the last INSPECT_TAIL_BYTES at least, where a
+	 * zip appended to the file would show (inspect_tail_has_zip). */
+	GByteArray *tail;
 } sink;
 
 /* An unlinked file for one part's decoded bytes: the detectors read
@@ -274,8 +277,11 @@ static void spill_write(sink *s, const void *buf, size_t n)
 static void sink_decide(sink *s)
 {
 	s->asked = true;
-	if (!s->want(s->want_ctx, s->head->data, s->head->len))
+	if (!s->want(s->want_ctx, s->head->data, s->head->len)) {
+		s->tail = g_byte_array_new();
+		g_byte_array_append(s->tail, s->head->data, s->head->len);
 		return;
+	}
 	if ((s->spill = spill_open()) < 0)
 		s->spill_error = errno;
 	else
@@ -306,6 +312,11 @@ static void sink_put(sink *s, const char *buf, size_t n)
 	}
 	if (s->spill >= 0)
 		spill_write(s, buf, n);
+	else if (s->tail) {
+		g_byte_array_append(s->tail, (const guint8 *)buf, (guint)n);
+		if (s->tail->len > 2 * INSPECT_TAIL_BYTES)
+			g_byte_array_remove_range(s->tail, 0, s->tail->len - INSPECT_TAIL_BYTES);
+	}
 }
 
 /* The sink's question for a file: its type from the head, then whether a
@@ -576,6 +587,14 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 		rc = GMIME_IS_PART(obj) ? decode_part(w, GMIME_PART(obj), &s, p, -1) : 0;
 	if (rc == 0 && s.want && !s.asked && GMIME_IS_PART(obj))
 		sink_decide(&s);  /* all of it is in the head */
+	if (rc == 0 && s.tail && s.size > s.head->len) {
+		size_t tl = MIN((size_t)s.tail->len, (size_t)INSPECT_TAIL_BYTES);
+		if (inspect_tail_has_zip(s.tail->data + s.tail->len - tl, tl, s.size)) {
+			/* a zip at its end: decoded again, whole, for the detectors */
+			if ((s.spill = spill_open()) < 0 || decode_part(NULL, GMIME_PART(obj), NULL, NULL, s.spill) != 0)
+				s.spill_error = EIO;
+		}
+	}
 	p->size = s.size;
 	if (rc == 0) {
 		unsigned char dg[EVP_MAX_MD_SIZE];
@@ -686,6 +705,8 @@ done:
 	g_byte_array_unref(s.head);
 	if (s.text)
 		g_byte_array_unref(s.text);
+	if (s.tail)
+		g_byte_array_unref(s.tail);
 	explain_part(w, p);
 }
 

@@ -58,6 +58,7 @@ const verdict_row verdict_table[] = {
 	{ "macro", VERDICT_SUSPECT, NULL, NULL, "Office document with macros", "マクロを含む Office 文書です" },
 	{ "encrypted", VERDICT_SUSPECT, NULL, NULL, "encrypted file: its content cannot be inspected", "暗号化されていて中身を検査できません" },
 	{ "embedded-object", VERDICT_SUSPECT, NULL, NULL, "document with embedded objects", "文書に埋め込みオブジェクトがあります" },
+	{ "polyglot", VERDICT_SUSPECT, NULL, NULL, "file with a zip archive appended (archivers open it; its files are listed)", "ファイルの後ろに ZIP 書庫が連結されています（展開ソフトで開けます）" },
 	{ "dde", VERDICT_SUSPECT, NULL, NULL, "document with a DDE field or link (starts a program when opened)", "文書に DDE フィールド（開くとプログラムを起動する仕組み）があります" },
 	{ "external-reference", VERDICT_SUSPECT, NULL, NULL, "document loads content from outside (remote template)", "文書が外部の内容を読み込みます" },
 	{ "pdf-active", VERDICT_SUSPECT, NULL, NULL, "PDF with active content (JavaScript, launch actions, embedded files)", "PDF に動作する内容（JavaScript など）があります" },

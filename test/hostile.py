@@ -58,6 +58,25 @@ def zip_exe_mail(size):
 HDR = b"From: a@example.com\nTo: b@example.jp\nSubject: hostile\nMIME-Version: 1.0\n"
 
 
+def jpeg_with_zip(pad):
+    """A JPEG, PAD random bytes, then a zip holding an executable: a polyglot
+    that archivers open from its end. Past the walk's 36 KiB head, only the
+    tail it keeps of a part it did not spill can show the zip."""
+    import base64
+    import io
+    import random
+    import zipfile
+    mz = bytearray(b"MZ\x90\0" + bytes(60))
+    mz[60] = 64
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("readme.dat", bytes(mz) + b"PE\0\0\x4c\x01\x01\0" + bytes(16) + b"This program cannot be run in DOS mode.\r\r\n$")
+    data = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0" + random.Random(3).randbytes(pad) + b"\xff\xd9" + buf.getvalue()
+    return HDR + (b'Content-Type: multipart/mixed; boundary="z"\n\n--z\nContent-Type: text/plain\n\nphoto\n'
+                  b'--z\nContent-Type: image/jpeg; name="photo.jpg"\nContent-Transfer-Encoding: base64\n\n'
+                  + base64.encodebytes(data) + b"--z--\n")
+
+
 def attached_message(ctype, cte):
     """A forwarded message holding an executable, attached as CTYPE with
     transfer encoding CTE (base64 here is forbidden by RFC 2046, and GMime
@@ -131,6 +150,8 @@ CASES = [
      ["archive-executable"]),
     ("message/rfc822 in 7bit holding an executable (walked as a message)", attached_message(b"message/rfc822", b"7bit"), "", (0,),
      "suspect", ["executable"]),
+    ("jpeg with a zip appended (in the walk's head)", jpeg_with_zip(2000), "", (0,), "suspect", ["polyglot", "archive-executable"]),
+    ("jpeg of 300 KB with a zip appended", jpeg_with_zip(300000), "", (0,), "suspect", ["polyglot", "archive-executable"]),
     ("zip within the limits", zip_mail(["a.txt", "b.txt"]), "[detect]\narchive_entries = 2\n", (0,), "sanitized", ["attachment"]),
     ("part hidden in the preamble", HDR + b'Content-Type: multipart/mixed; boundary="b"\n\n--a\nContent-Type: application/octet-stream; name="x.exe"\n\nEVILPAYLOAD\n--a--\n--b\nContent-Type: text/plain\n\nvisible\n--b--\n',
      "", (0,), "suspect", ["mime-in-preamble"]),

@@ -580,6 +580,29 @@ static GByteArray *s_7z_js(void) { return ARCH(A_7Z, NULL, S("invoice.js", "var 
 static GByteArray *s_gz_pe(void) { return ARCH(A_GZ, NULL, B("data", s_pe)); }
 static GByteArray *s_iso_exe(void) { return ARCH(A_ISO, NULL, B("SETUP.EXE", s_pe), S("README.TXT", "hello\n")); }
 static GByteArray *s_targz_clean(void) { return ARCH(A_TARGZ, NULL, B("docs/a.pdf", s_pdf_clean), S("docs/readme.txt", "hello\n")); }
+/* polyglots: a zip appended to a picture or a PDF */
+static GByteArray *cat(GByteArray *(*a)(void), size_t pad, GByteArray *(*b)(void))
+{
+	GByteArray *x = a(), *y = b();
+	for (size_t i = 0; i < pad; i++)
+		g_byte_array_append(x, (const guint8 *)"\xa5", 1);
+	g_byte_array_append(x, y->data, y->len);
+	g_byte_array_unref(y);
+	return x;
+}
+static GByteArray *s_jpeg_zip_exe(void) { return cat(s_jpeg, 0, s_zip_exe); }
+static GByteArray *s_jpeg_big_zip_exe(void) { return cat(s_jpeg, 60000, s_zip_exe); }
+static GByteArray *s_pdf_zip_exe(void) { return cat(s_pdf_clean, 0, s_zip_exe); }
+/* the signature by chance, with a comment length that does not reach the end */
+static GByteArray *s_png_pk_bytes(void)
+{
+	GByteArray *b = s_png();
+	static const guint8 eocd[22] = { 'P', 'K', 5, 6, 0, 0, 0, 0, 1, 0, 1, 0, 10, 0, 0, 0, 0, 0, 0, 0, 9, 0 };
+	g_byte_array_append(b, eocd, sizeof eocd);
+	g_byte_array_append(b, (const guint8 *)"1234", 4);
+	return b;
+}
+
 /* a format libarchive cannot open: what is inside was not looked at */
 static GByteArray *s_binhex(void)
 {
@@ -872,6 +895,10 @@ static const fcase cases[] = {
 	{ "onenote name", s_text, "note.one", NULL, NULL, "onenote", NULL, 0 },
 	{ "html name", s_html, "請求書.html", NULL, "text/html", "html-attachment", NULL, 0 },
 	{ "svg name", s_text, "a.svg", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "jpeg with a zip appended", s_jpeg_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "資料/setup.exe: executable-name, executable", 0 },
+	{ "jpeg with a zip appended after 60 KB", s_jpeg_big_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "polyglot (a zip archive appended to the file)", 0 },
+	{ "pdf with a zip appended", s_pdf_zip_exe, "見積書.pdf", NULL, NULL, "archive-executable,polyglot", NULL, 0 },
+	{ "png with PK 05 06 bytes by chance", s_png_pk_bytes, "a.png", NULL, NULL, "", NULL, 0 },
 	{ "binhex (not opened)", s_binhex, "setup.hqx", NULL, NULL, "archive-unreadable", "archive-unreadable (Unrecognized archive format)", 0 },
 	{ "svg named .xml", s_svg, "data.xml", NULL, "text/xml", "html-attachment", NULL, 0 },
 	{ "svg named .txt", s_svg, "memo.txt", NULL, NULL, "html-attachment", NULL, 0 },
@@ -1047,14 +1074,16 @@ static void run_case(const fcase *t)
 	 * an error, never a file passed over. */
 	size_t hlen = MIN((size_t)b->len, (size_t)INSPECT_HEAD_BYTES);
 	char *detected = detect_mime_type(b->data, hlen, DETECT_FILE);
-	bool wants = inspect_wants_file(t->name, t->name2, t->declared, detected, b->data, hlen);
+	size_t tl = MIN((size_t)b->len, (size_t)INSPECT_TAIL_BYTES);
+	bool container = inspect_wants_file(t->name, t->name2, t->declared, detected, b->data, hlen);
+	bool wants = container || (b->len > hlen && inspect_tail_has_zip(b->data + b->len - tl, tl, b->len));
 	GPtrArray *r2 = g_ptr_array_new_with_free_func(g_free);
 	rc = inspect_head(t->name, t->name2, t->declared, detected, b->data, hlen, wants ? fd : -1, b->len,
 	                  &lim, r2, NULL);
 	char *got2 = set_of(r2);
 	TAP_OK(rc == 0 && strcmp(got2, got) == 0, "%s: from the head (fd %s): same reasons (%s)", t->label,
 	       wants ? "read" : "not read", got2);
-	if (wants) {
+	if (container) {
 		GPtrArray *r3 = g_ptr_array_new_with_free_func(g_free);
 		rc = inspect_head(t->name, t->name2, t->declared, detected, b->data, hlen, -1, b->len, &lim, r3, NULL);
 		TAP_OK(rc == -EINVAL, "%s: a container without its fd is an error (%d)", t->label, rc);
