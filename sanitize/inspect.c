@@ -747,6 +747,8 @@ bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
 static int appended_zip(inspect_ctx *c, const unsigned char *head, size_t hlen, int fd, uint64_t size,
                         GPtrArray *reasons)
 {
+	if (size < 22 || !head)
+		return 0;  /* no room for an end-of-central-directory record */
 	unsigned char *tail = NULL;
 	size_t tlen = (size_t)MIN(size, (uint64_t)INSPECT_TAIL_BYTES);
 	const unsigned char *t = head + hlen - MIN((size_t)hlen, tlen);

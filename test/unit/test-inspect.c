@@ -590,6 +590,7 @@ static GByteArray *cat(GByteArray *(*a)(void), size_t pad, GByteArray *(*b)(void
 	g_byte_array_unref(y);
 	return x;
 }
+static GByteArray *s_empty(void) { return g_byte_array_new(); }
 static GByteArray *s_jpeg_zip_exe(void) { return cat(s_jpeg, 0, s_zip_exe); }
 static GByteArray *s_jpeg_big_zip_exe(void) { return cat(s_jpeg, 60000, s_zip_exe); }
 static GByteArray *s_pdf_zip_exe(void) { return cat(s_pdf_clean, 0, s_zip_exe); }
@@ -895,6 +896,7 @@ static const fcase cases[] = {
 	{ "onenote name", s_text, "note.one", NULL, NULL, "onenote", NULL, 0 },
 	{ "html name", s_html, "請求書.html", NULL, "text/html", "html-attachment", NULL, 0 },
 	{ "svg name", s_text, "a.svg", NULL, NULL, "html-attachment", NULL, 0 },
+	{ "empty file (fuzz finding: no head at all)", s_empty, "a.jpg", NULL, NULL, "", NULL, 0 },
 	{ "jpeg with a zip appended", s_jpeg_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "資料/setup.exe: executable-name, executable", 0 },
 	{ "jpeg with a zip appended after 60 KB", s_jpeg_big_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "polyglot (a zip archive appended to the file)", 0 },
 	{ "pdf with a zip appended", s_pdf_zip_exe, "見積書.pdf", NULL, NULL, "archive-executable,polyglot", NULL, 0 },
