@@ -1,6 +1,7 @@
-/* inspect-private.h - what inspect.c, archive.c, office.c and pdf.c share.
+/* inspect-private.h - what inspect.c, archive.c, office.c, pdf.c and tnef.c
+ * share.
  *
- * Not for callers outside these four files: they use inspect.h.  One
+ * Not for callers outside these five files: they use inspect.h.  One
  * inspect_ctx lives for one inspect_file() call and carries the limits, the
  * totals summed over every nesting level, and the path of the file being
  * looked at (for findings).  The reasons a detector adds always go to the
@@ -22,6 +23,7 @@ enum inspect_kind {
 	INSPECT_KIND_PDF,
 	INSPECT_KIND_RTF,
 	INSPECT_KIND_MESSAGE,     /* an .eml, or a message/rfc822 part with a transfer encoding */
+	INSPECT_KIND_TNEF,        /* Outlook's winmail.dat */
 };
 
 typedef struct inspect_ctx {
@@ -104,6 +106,7 @@ int archive_scan(inspect_ctx *c, int fd, uint64_t size, enum inspect_kind kind, 
 int office_scan_ole(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons);
 void office_scan_rtf(inspect_ctx *c, const unsigned char *data, size_t len, GPtrArray *reasons);
 void pdf_scan(inspect_ctx *c, const unsigned char *data, size_t len, GPtrArray *reasons);
+int inspect_tnef(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons);
 
 /* OOXML and ODF parts, called by archive.c for each entry of every zip (a
  * document is a zip, and the order of its entries proves nothing, so the

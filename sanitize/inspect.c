@@ -1,5 +1,6 @@
 /* inspect.c - the front door of the suspect-file detectors: name rules,
- * type rules, and the dispatch of containers to archive.c, office.c, pdf.c.
+ * type rules, and the dispatch of containers to archive.c, office.c, pdf.c,
+ * tnef.c.
  *
  * Owns the per-call inspect_ctx (limits with their defaults, totals summed
  * over nesting levels, the path used in findings) and the folding of what
@@ -500,6 +501,8 @@ enum inspect_kind inspect_classify(const char *name, const char *declared, const
 {
 	if (head_has(head, hlen, 0, ole_sig, sizeof ole_sig))
 		return INSPECT_KIND_OLE;
+	if (head_has(head, hlen, 0, "\x78\x9f\x3e\x22", 4))
+		return INSPECT_KIND_TNEF;
 	if (head_has(head, hlen, 0, "PK\x03\x04", 4) || head_has(head, hlen, 0, "PK\x05\x06", 4) ||
 	    head_has(head, hlen, 0, "PK\x07\x08", 4) ||
 	    (detected && (ooxml_type(detected) || g_str_has_prefix(detected, "application/vnd.oasis.opendocument."))))
@@ -518,6 +521,11 @@ enum inspect_kind inspect_classify(const char *name, const char *declared, const
 	 * further than Acrobat still open it, so look for active content */
 	if (has_ext_in(name, F_PDF) || (declared && g_ascii_strcasecmp(declared, "application/pdf") == 0))
 		return INSPECT_KIND_PDF;
+	/* declared TNEF without the signature: a mail client tries to decode
+	 * it all the same, and tnef.c says it cannot */
+	if (declared && (g_ascii_strcasecmp(declared, "application/ms-tnef") == 0 ||
+	                 g_ascii_strcasecmp(declared, "application/vnd.ms-tnef") == 0))
+		return INSPECT_KIND_TNEF;
 	/* a mail client opens these as messages and offers their files */
 	if ((declared && (g_ascii_strcasecmp(declared, "message/rfc822") == 0 ||
 	                  g_ascii_strcasecmp(declared, "message/global") == 0)) ||
@@ -680,6 +688,8 @@ int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t s
 		return archive_scan(c, fd, size, kind, reasons);
 	case INSPECT_KIND_OLE:
 		return office_scan_ole(c, fd, size, reasons);
+	case INSPECT_KIND_TNEF:
+		return inspect_tnef(c, fd, size, reasons);
 	case INSPECT_KIND_PDF:
 	case INSPECT_KIND_RTF: {
 		int err = 0;

@@ -422,22 +422,20 @@ static void explain_part(walk_ctx *w, const mugai_part *p)
 }
 
 /* Types whose mere presence is a finding: bodies that cannot be inspected
- * (S/MIME and PGP encryption, TNEF, which is not expanded here) and
- * signatures (removed: the rebuilt message no longer matches them). */
+ * (S/MIME and PGP encryption) and signatures (removed: the rebuilt message
+ * no longer matches them).  TNEF is a file like any other: inspect.c
+ * expands it. */
 static void special_type_reasons(mugai_part *p)
 {
 	static const struct { const char *type, *reason; } rows[] = {
 		{ "application/pkcs7-mime", "encrypted" }, { "application/x-pkcs7-mime", "encrypted" },
 		{ "application/pgp-encrypted", "encrypted" }, { "application/octet-stream+pgp", "encrypted" },
-		{ "application/ms-tnef", "tnef" }, { "application/vnd.ms-tnef", "tnef" },
 		{ "application/pkcs7-signature", "signature" }, { "application/x-pkcs7-signature", "signature" },
 		{ "application/pgp-signature", "signature" },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(rows); i++)
 		if (strcmp(p->content_type, rows[i].type) == 0)
 			result_add_reason(p->reasons, rows[i].reason);
-	if (p->filename && g_ascii_strcasecmp(p->filename, "winmail.dat") == 0)
-		result_add_reason(p->reasons, "tnef");
 }
 
 /* A message/rfc822 or message/global leaf: GMime leaves an attached

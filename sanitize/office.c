@@ -29,8 +29,8 @@
  *
  * RTF has no library: a scan for control words is enough, since an object
  * needs \object/\objdata/\objocx and friends to exist.  Every control word
- * starting "obj" is "embedded-object"; \template with a remote target is
- * "external-reference".
+ * starting "obj" but \objattph is "embedded-object"; \template with a
+ * remote target is "external-reference".
  */
 #include "sanitize/inspect-private.h"
 #include "sanitize/result.h"
@@ -821,7 +821,9 @@ void office_scan_rtf(inspect_ctx *c, const unsigned char *p, size_t len, GPtrArr
 			j++;
 		}
 		word[k] = '\0';
-		if (strncmp(word, "obj", 3) == 0) {
+		/* \objattph only marks where Outlook draws an attachment of a
+		 * TNEF, which is inspected as a file of its own */
+		if (strncmp(word, "obj", 3) == 0 && strcmp(word, "objattph") != 0) {
 			char detail[40];
 			snprintf(detail, sizeof detail, "\\%s", word);
 			note(c, reasons, "embedded-object", detail);

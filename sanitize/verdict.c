@@ -67,13 +67,13 @@ const verdict_row verdict_table[] = {
 	{ "archive-macro", VERDICT_SUSPECT, NULL, NULL, "archive or attached message holding a document with macros", "圧縮ファイル・添付メールの中にマクロ付き文書があります" },
 	{ "archive-unreadable", VERDICT_SUSPECT, NULL, NULL, "archive that could not be read", "圧縮ファイルを読めませんでした" },
 	{ "document-unreadable", VERDICT_SUSPECT, NULL, NULL, "document that could not be inspected", "文書を検査できませんでした" },
+	{ "tnef-unreadable", VERDICT_SUSPECT, NULL, NULL, "Outlook TNEF (winmail.dat) that could not be read in full", "Outlook の TNEF 形式（winmail.dat）を読み切れませんでした" },
 	{ "encoded-in-text", VERDICT_SUSPECT, NULL, NULL, "file hidden in the text as uuencode, yEnc or BinHex: cut out", "本文中に符号化されたファイル（uuencode など）があり、取り除きました" },
 	/* ClamAV: "clamav:" + the signature name clamd gave; a part over
 	 * clamd_max_size or clamd's StreamMaxLength is not scanned, and since
 	 * retrying cannot change that, it is held for a look, not tempfailed */
 	{ "clamav:", VERDICT_SUSPECT, NULL, NULL, "ClamAV found malware or a threat", "ウイルス対策ソフト ClamAV が脅威を検出しました" },
 	{ "clamav-too-large", VERDICT_SUSPECT, NULL, NULL, "too large for the virus scanner: not scanned", "ウイルス検査の上限より大きいため検査していません" },
-	{ "tnef", VERDICT_SUSPECT, NULL, NULL, "Outlook TNEF (winmail.dat): not expanded, may hold files", "Outlook の TNEF 形式（winmail.dat）です。中のファイルは展開していません" },
 	/* sanitized: changed as policy says */
 	{ "attachment", VERDICT_SANITIZED, NULL, NULL, "attachment removed", "添付ファイル" },
 	{ "html-converted", VERDICT_SANITIZED, NULL, NULL, "HTML converted to text", "HTML をテキストに変換" },
@@ -90,6 +90,7 @@ const verdict_row verdict_table[] = {
 	{ "html-hidden-text", VERDICT_CLEAN, NULL, NULL, "HTML contained hidden text (dropped)", "HTML に隠し文字がありました（除去）" },
 	{ "html-script", VERDICT_CLEAN, NULL, NULL, "HTML contained scripts (dropped)", "HTML にスクリプトがありました（除去）" },
 	{ "html-form", VERDICT_CLEAN, NULL, NULL, "HTML contained a form", "HTML にフォームがありました" },
+	{ "tnef", VERDICT_CLEAN, NULL, NULL, "Outlook TNEF (winmail.dat): expanded, the files inside listed and inspected", "Outlook の TNEF 形式（winmail.dat）です。中のファイルを展開して検査しました" },
 	{ "pdf-owner-password", VERDICT_CLEAN, NULL, NULL, "PDF with an owner password only (opens without a password): inspected decrypted", "所有者パスワードのみの PDF（パスワードなしで開けます）: 復号して検査しました" },
 	{ "base64-bad-char", VERDICT_CLEAN, NULL, NULL, "characters outside the base64 alphabet ignored", "base64 以外の文字を無視しました" },
 	{ "base64-truncated", VERDICT_CLEAN, NULL, NULL, "base64 data ends mid-quantum", "base64 データが途中で終わっています" },

@@ -93,6 +93,27 @@ def attached_message(ctype, cte):
                   b"--z\nContent-Type: " + ctype + b"\nContent-Transfer-Encoding: " + cte + b"\n\n" + body + b"--z--\n")
 
 
+def tnef_attr(level, aid, data):
+    """One TNEF attribute: level, id, length, data, checksum."""
+    import struct
+    return struct.pack("<BII", level, aid, len(data)) + data + struct.pack("<H", sum(data) & 0xFFFF)
+
+
+def tnef_mail(names, raw=None):
+    """A mail with a winmail.dat holding NAMES (tiny text files), or the bytes RAW after its signature."""
+    import base64
+    import struct
+    body = raw
+    if body is None:
+        body = b"".join(tnef_attr(2, 0x00069002, b"\x01\x00" + b"\xff" * 4 + b"\x00" * 8)
+                        + tnef_attr(2, 0x00018010, n + b"\x00") + tnef_attr(2, 0x0006800F, b"x" * 100)
+                        for n in names)
+    data = struct.pack("<IH", 0x223E9F78, 1) + body
+    return HDR + (b'Content-Type: multipart/mixed; boundary="t"\n\n--t\nContent-Type: text/plain\n\nfiles\n'
+                  b'--t\nContent-Type: application/ms-tnef; name="winmail.dat"\nContent-Transfer-Encoding: base64\n\n'
+                  + base64.encodebytes(data) + b"--t--\n")
+
+
 def nested_multiparts(levels):
     s = HDR + b'Content-Type: multipart/mixed; boundary="b0"\n\n'
     for i in range(levels):
@@ -137,7 +158,15 @@ CASES = [
     ("S/MIME encrypted body", HDR + b"Content-Type: application/pkcs7-mime; smime-type=enveloped-data; name=smime.p7m\nContent-Transfer-Encoding: base64\n\nMIAGCSqGSIb3DQEHA6CAMIACAQAxggFR\n",
      "", (0,), "suspect", ["encrypted"]),
     ("TNEF winmail.dat", HDR + b'Content-Type: multipart/mixed; boundary="m"\n\n--m\nContent-Type: text/plain\n\nsee attached\n--m\nContent-Type: application/ms-tnef; name="winmail.dat"\nContent-Transfer-Encoding: base64\n\neJ8+IhAAAQaQCAAEAAAAAAABAAEAAQeQBgAIAAAA5AQAAAAAAADoAAEIgAcAGAAAAElQTS5NaWNy\n--m--\n',
-     "", (0,), "suspect", ["tnef", "attachment"]),
+     "", (0,), "suspect", ["tnef", "tnef-unreadable", "attachment"]),
+    ("TNEF over [detect] archive_entries", tnef_mail([b"a.txt", b"b.txt", b"c.txt"]), "[detect]\narchive_entries = 2\n",
+     (0,), "suspect", ["archive-bomb", "tnef"]),
+    ("TNEF within the limits", tnef_mail([b"a.txt", b"b.txt"]), "[detect]\narchive_entries = 2\n", (0,), "sanitized",
+     ["attachment", "tnef"]),
+    ("TNEF of 200000 attachments", tnef_mail(None, tnef_attr(2, 0x00069002, b"\x01") * 200000), "", (0,), "suspect",
+     ["archive-bomb", "tnef"]),
+    ("TNEF attribute of 4 GiB", tnef_mail(None, tnef_attr(2, 0x0006800F, b"MZ")[:5] + b"\xf0\xff\xff\xff" + b"MZ" * 50),
+     "", (0,), "suspect", ["tnef-unreadable"]),
     ("zip over [detect] archive_entries", zip_mail(["a.txt", "b.txt", "c.txt"]), "[detect]\narchive_entries = 2\n",
      (0,), "suspect", ["archive-bomb"]),
     ("zip of 36 KiB - 1 (whole in the walk's head), executable inside", zip_exe_mail(36 * 1024 - 1), "", (0,), "suspect", ["archive-executable"]),

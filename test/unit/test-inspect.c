@@ -2,9 +2,11 @@
  *
  * Every sample is made by the test itself: zips (plain, ZipCrypto, AES,
  * bombs, nested) with libarchive's writer, OLE2 files with libgsf's
- * writer, PDFs and RTF as byte strings, object streams with zlib.  Each
- * case asserts the exact set of reasons, and a false-positive set of
- * ordinary files must get none.  textenc cases assert exact ranges.
+ * writer, PDFs and RTF as byte strings, object streams with zlib, TNEF
+ * (winmail.dat) with a writer of its framing and MAPI properties here.
+ * Each case asserts the exact set of reasons, and a false-positive set of
+ * ordinary files must get none; TNEF cases also the exact findings.
+ * textenc cases assert exact ranges.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -853,6 +855,268 @@ static GByteArray *s_msg_pdf(void)
 }
 static GByteArray *s_zip_doc_vba(void) { return ZIP(B("旧様式.doc", s_doc_vba)); }
 
+/* ---------- samples: TNEF (a writer here: MS-OXTNEF framing, MAPI properties) ---------- */
+
+static void put32(GByteArray *b, guint32 x)
+{
+	guint8 v[4] = { x & 0xff, x >> 8 & 0xff, x >> 16 & 0xff, x >> 24 };
+	g_byte_array_append(b, v, 4);
+}
+
+/* One attribute: level, id, length, data, checksum (sum of the data bytes). */
+static void tnef_attr(GByteArray *b, guint8 level, guint32 id, const void *data, size_t len)
+{
+	g_byte_array_append(b, &level, 1);
+	put32(b, id);
+	put32(b, (guint32)len);
+	g_byte_array_append(b, data, (guint)len);
+	unsigned sum = 0;
+	for (size_t i = 0; i < len; i++)
+		sum += ((const guint8 *)data)[i];
+	guint8 ck[2] = { sum & 0xff, sum >> 8 & 0xff };
+	g_byte_array_append(b, ck, 2);
+}
+
+static GByteArray *tnef_new(void)
+{
+	GByteArray *b = g_byte_array_new();
+	put32(b, 0x223e9f78);
+	g_byte_array_append(b, (const guint8 *)"\x01\x00", 2);   /* key */
+	tnef_attr(b, 1, 0x00089006, "\x00\x00\x01\x00", 4);     /* attTnefVersion */
+	tnef_attr(b, 1, 0x00078008, "IPM.Microsoft Mail.Note", 24);   /* attMessageClass */
+	return b;
+}
+
+/* MAPI properties, as attAttachment and attMAPIProps hold them: a count,
+ * then each tag, and a value: PT_LONG 4 bytes, the variable types a value
+ * count (1), a length and the bytes padded to 4. */
+typedef struct mprop {
+	guint32 tag;          /* the type in the low 16 bits: PT_LONG (3) takes VAL, others DATA and LEN */
+	const void *data;
+	size_t len;
+	guint32 val;
+	GByteArray *owned;    /* instead of DATA and LEN: a builder's bytes, freed after */
+} mprop;
+
+static GByteArray *mapi_of(const mprop *p, size_t n)
+{
+	GByteArray *b = g_byte_array_new();
+	put32(b, (guint32)n);
+	for (size_t i = 0; i < n; i++) {
+		put32(b, p[i].tag);
+		const void *data = p[i].owned ? p[i].owned->data : p[i].data;
+		size_t len = p[i].owned ? p[i].owned->len : p[i].len;
+		if ((p[i].tag & 0xffff) == 0x0003) {
+			put32(b, p[i].val);
+			continue;
+		}
+		put32(b, 1);
+		put32(b, (guint32)len);
+		g_byte_array_append(b, data, (guint)len);
+		static const guint8 zero[4];
+		g_byte_array_append(b, zero, (guint)((4 - len % 4) % 4));
+		if (p[i].owned)
+			g_byte_array_unref(p[i].owned);
+	}
+	return b;
+}
+#define MAPI(...) mapi_of((mprop[]){ __VA_ARGS__ }, sizeof((mprop[]){ __VA_ARGS__ }) / sizeof(mprop))
+#define PT_STR8(id, s) { (id) << 16 | 0x001e, s, sizeof s, 0, NULL }
+#define PT_LONG(id, v) { (id) << 16 | 0x0003, NULL, 0, v, NULL }
+
+/* An attachment: attAttachRenddata, then attAttachTitle (TITLE, without
+ * its NUL), attAttachData and attAttachment (PROPS) for those given. */
+static void tnef_file(GByteArray *b, const char *title, GByteArray *data, GByteArray *props)
+{
+	static const guint8 rend[14] = { 1, 0, 0xff, 0xff, 0xff, 0xff };
+	tnef_attr(b, 2, 0x00069002, rend, sizeof rend);
+	if (title)
+		tnef_attr(b, 2, 0x00018010, title, strlen(title) + 1);
+	if (data) {
+		tnef_attr(b, 2, 0x0006800f, data->data, data->len);
+		g_byte_array_unref(data);
+	}
+	if (props) {
+		tnef_attr(b, 2, 0x00069005, props->data, props->len);
+		g_byte_array_unref(props);
+	}
+}
+
+/* Compressed RTF (MS-OXRTFCP) of literals only: a zero flag byte before
+ * every 8 bytes, which any LZFu reader takes. */
+static GByteArray *lzfu_of(const char *rtf)
+{
+	size_t n = strlen(rtf);
+	GByteArray *body = g_byte_array_new();
+	for (size_t i = 0; i < n; i += 8) {
+		g_byte_array_append(body, (const guint8 *)"", 1);
+		g_byte_array_append(body, (const guint8 *)rtf + i, (guint)MIN((size_t)8, n - i));
+	}
+	GByteArray *b = g_byte_array_new();
+	put32(b, body->len + 12);
+	put32(b, (guint32)n);
+	put32(b, 0x75465a4c);   /* "LZFu" */
+	put32(b, 0);            /* CRC, not checked by readers of this kind */
+	g_byte_array_append(b, body->data, body->len);
+	g_byte_array_unref(body);
+	return b;
+}
+
+/* A message with Z as its compressed RTF body, and SUBJECT if given. */
+static GByteArray *tnef_with_body(GByteArray *z, const char *subject)
+{
+	GByteArray *b = tnef_new();
+	GByteArray *props = subject ? MAPI({ 0x0037001e, subject, strlen(subject) + 1, 0, NULL }, { 0x10090102, NULL, 0, 0, z })
+	                            : MAPI({ 0x10090102, NULL, 0, 0, z });
+	tnef_attr(b, 1, 0x00069003, props->data, props->len);   /* attMAPIProps */
+	g_byte_array_unref(props);
+	return b;
+}
+
+static GByteArray *s_tnef_text(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "memo.txt", s_text(), NULL);
+	return b;
+}
+static GByteArray *s_tnef_exe(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "memo.txt", s_text(), NULL);
+	tnef_file(b, "INVOIC~1.EXE", s_pe(), MAPI(PT_STR8(0x3707, "invoice.exe"), PT_LONG(0x3705, 1)));
+	return b;
+}
+/* Outlook shows the long filename; the 8.3 title is a second name */
+static GByteArray *s_tnef_long_name(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "INVOIC~1.PDF", s_png(), MAPI(PT_STR8(0x3707, "請求書.pdf.exe")));
+	return b;
+}
+static GByteArray *s_tnef_title_exe(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "setup.exe", s_text(), MAPI(PT_STR8(0x3707, "setup.txt")));
+	return b;
+}
+static GByteArray *s_tnef_zip_exe(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "資料.zip", s_zip_exe(), NULL);
+	return b;
+}
+static GByteArray *s_zip_tnef_exe(void) { return ZIP(B("winmail.dat", s_tnef_exe)); }
+/* a forwarded message: an embedded TNEF stream behind its interface ID */
+static GByteArray *s_tnef_embedded(void)
+{
+	GByteArray *inner = s_tnef_exe();
+	GByteArray *obj = g_byte_array_new();
+	g_byte_array_append(obj, (const guint8 *)"\x07\x03\x02\x00\x00\x00\x00\x00\xc0\x00\x00\x00\x00\x00\x00\x46", 16);
+	g_byte_array_append(obj, inner->data, inner->len);
+	g_byte_array_unref(inner);
+	GByteArray *b = tnef_new();
+	tnef_file(b, NULL, NULL, MAPI(PT_STR8(0x3001, "Fwd: 請求書"), PT_LONG(0x3705, 5), { 0x3701000d, NULL, 0, 0, obj }));
+	return b;
+}
+static GByteArray *s_tnef_by_reference(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "a.pdf", NULL, MAPI(PT_STR8(0x3707, "a.pdf"), PT_LONG(0x3705, 2),
+	                                 PT_STR8(0x370d, "\\\\198.51.100.7\\share\\a.pdf")));
+	return b;
+}
+static GByteArray *s_tnef_rtf_object(void)
+{
+	return tnef_with_body(lzfu_of("{\\rtf1\\ansi Hello {\\object\\objemb{\\*\\objdata 0105000002000000}}}"), NULL);
+}
+/* a stream that ends on a flag byte, short of the raw size: libytnef's
+ * error path (which leaks) unless the rest is read as zeros */
+static GByteArray *s_tnef_rtf_short(void)
+{
+	const char *rtf = "{\\rtf1\\ansi Hi {\\object\\objemb}}";   /* 8 literals to a flag byte */
+	GByteArray *z = lzfu_of(rtf);
+	g_byte_array_append(z, (const guint8 *)"", 1);
+	guint32 comp = z->len - 4, raw = (guint32)strlen(rtf) + 3000;
+	for (int i = 0; i < 4; i++) {
+		z->data[i] = comp >> 8 * i & 0xff;
+		z->data[4 + i] = raw >> 8 * i & 0xff;
+	}
+	return tnef_with_body(z, NULL);
+}
+/* Outlook's placeholder for an attachment, and a subject longer than the
+ * 100 bytes libytnef takes on its own */
+static GByteArray *s_tnef_rtf_clean(void)
+{
+	GByteArray *b = tnef_with_body(lzfu_of("{\\rtf1\\ansi Hello {\\*\\objattph  }\\par}"),
+	                               "令和7年度 第3四半期 業務委託契約に係る請求書の送付について（ご確認のお願い）");
+	tnef_file(b, "memo.txt", s_text(), NULL);
+	return b;
+}
+static GByteArray *s_tnef_rtf_object_long_subject(void)
+{
+	return tnef_with_body(lzfu_of("{\\rtf1\\ansi {\\object\\objocx}}"),
+	                      "令和7年度 第3四半期 業務委託契約に係る請求書の送付について（ご確認のお願い）");
+}
+static GByteArray *s_tnef_truncated(void)
+{
+	GByteArray *b = s_tnef_exe();
+	g_byte_array_set_size(b, b->len - 200);   /* inside the exe's data */
+	return b;
+}
+static GByteArray *s_tnef_bad_checksum(void)
+{
+	GByteArray *b = s_tnef_text();
+	b->data[b->len - 1] ^= 0x55;
+	return b;
+}
+static GByteArray *s_tnef_repeated(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "a.txt", s_text(), NULL);
+	GByteArray *pe = s_pe();
+	tnef_attr(b, 2, 0x0006800f, pe->data, pe->len);
+	g_byte_array_unref(pe);
+	return b;
+}
+static GByteArray *s_tnef_many(void)
+{
+	GByteArray *b = tnef_new();
+	for (int i = 0; i < 12; i++) {
+		char name[16];
+		snprintf(name, sizeof name, "f%02d.txt", i);
+		tnef_file(b, name, str("x"), NULL);
+	}
+	return b;
+}
+/* a title of 120 bytes, over libytnef's 100 */
+static GByteArray *s_tnef_long_title(void)
+{
+	GByteArray *b = tnef_new();
+	tnef_file(b, "a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-12.exe",
+	          s_pe(), NULL);
+	return b;
+}
+/* a property over the 512 KiB libytnef takes: the name and data are read all the same */
+static GByteArray *s_tnef_big_property(void)
+{
+	GByteArray *big = g_byte_array_new();
+	g_byte_array_set_size(big, 600 * 1024);
+	memset(big->data, 'x', big->len);
+	GByteArray *b = tnef_new();
+	tnef_file(b, "tool.exe", s_pe(), MAPI({ 0x37090102, NULL, 0, 0, big }));
+	return b;
+}
+static GByteArray *s_tnef_big_file(void)
+{
+	GByteArray *b = tnef_new();
+	GByteArray *zeros = g_byte_array_new();
+	g_byte_array_set_size(zeros, 2u << 20);
+	memset(zeros->data, 0, zeros->len);
+	tnef_file(b, "zeros.bin", zeros, NULL);
+	return b;
+}
+static GByteArray *s_not_tnef(void) { return str("this is not what it says it is\n"); }
+
 /* ---------- the cases ---------- */
 
 typedef struct fcase {
@@ -1019,7 +1283,7 @@ static int memfile(const GByteArray *b)
 
 /* With INSPECT_SEED_DIR set, each sample is also written there as a seed
  * for test/fuzz/fuzz-inspect.c: one byte choosing the name, then the file. */
-static void write_seed(const fcase *t, const GByteArray *b)
+static void write_seed(const char *tag, unsigned idx, const char *name, const GByteArray *b)
 {
 	const char *dir = getenv("INSPECT_SEED_DIR");
 	if (!dir || b->len > (1u << 20))
@@ -1028,9 +1292,9 @@ static void write_seed(const fcase *t, const GByteArray *b)
 	static const char *const ext[] = { ".zip", ".docm", ".pdf", ".doc", ".rtf", NULL, ".eml" };
 	unsigned char sel = 5;
 	for (unsigned char i = 0; i < G_N_ELEMENTS(ext); i++)
-		if (t->name && ext[i] && g_str_has_suffix(t->name, ext[i]))
+		if (name && ext[i] && g_str_has_suffix(name, ext[i]))
 			sel = i;
-	char *path = g_strdup_printf("%s/seed-%03u", dir, (unsigned)(t - cases));
+	char *path = g_strdup_printf("%s/seed-%s%03u", dir, tag, idx);
 	GByteArray *seed = g_byte_array_new();
 	g_byte_array_append(seed, &sel, 1);
 	g_byte_array_append(seed, b->data, b->len);
@@ -1039,19 +1303,24 @@ static void write_seed(const fcase *t, const GByteArray *b)
 	g_free(path);
 }
 
+static void limits_of(int which, inspect_limits *lim)
+{
+	inspect_limits_default(lim);
+	if (which == 1)
+		lim->archive_entries = 10;
+	else if (which == 2)
+		lim->archive_expanded = 1 << 20;
+	else if (which == 3)
+		lim->archive_depth = 1;
+}
+
 static void run_case(const fcase *t)
 {
 	GByteArray *b = t->build();
-	write_seed(t, b);
+	write_seed("", (unsigned)(t - cases), t->name, b);
 	int fd = memfile(b);
 	inspect_limits lim = { 0 };
-	inspect_limits_default(&lim);
-	if (t->limits == 1)
-		lim.archive_entries = 10;
-	else if (t->limits == 2)
-		lim.archive_expanded = 1 << 20;
-	else if (t->limits == 3)
-		lim.archive_depth = 1;
+	limits_of(t->limits, &lim);
 	GPtrArray *reasons = g_ptr_array_new_with_free_func(g_free);
 	GPtrArray *findings = g_ptr_array_new_with_free_func(g_free);
 	int rc = inspect_file(t->name, t->name2, t->declared, NULL, fd, b->len, &lim, reasons, findings);
@@ -1094,6 +1363,99 @@ static void run_case(const fcase *t)
 	g_free(got2);
 	g_ptr_array_unref(r2);
 	g_free(detected);
+	g_free(got);
+	g_free(want);
+	g_ptr_array_unref(reasons);
+	g_ptr_array_unref(findings);
+	close(fd);
+	g_byte_array_unref(b);
+}
+
+/* ---------- TNEF: reasons and every finding, in order ---------- */
+
+#define LONG_TITLE "a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-12.exe"
+
+static const struct tcase {
+	const char *label;
+	GByteArray *(*build)(void);
+	const char *name, *declared;
+	const char *want;            /* reasons, any order */
+	const char *findings[5];     /* all of them, in order */
+	int limits;                  /* as fcase */
+} tcases[] = {
+	{ "tnef with a text file", s_tnef_text, "winmail.dat", "application/ms-tnef", "tnef",
+	  { "tnef (1 file: memo.txt)" }, 0 },
+	{ "tnef with an exe", s_tnef_exe, "winmail.dat", "application/ms-tnef", "archive-executable,tnef",
+	  { "tnef (2 files: memo.txt, invoice.exe)", "invoice.exe: executable-name, executable" }, 0 },
+	{ "tnef: the long filename, the title as second name", s_tnef_long_name, "winmail.dat", NULL,
+	  "archive-executable,double-extension,tnef,type-mismatch",
+	  { "tnef (1 file: 請求書.pdf.exe)", "請求書.pdf.exe: executable-name, double-extension, type-mismatch" }, 0 },
+	{ "tnef: an exe title behind a harmless long filename", s_tnef_title_exe, "winmail.dat", NULL, "archive-executable,tnef",
+	  { "tnef (1 file: setup.txt)", "setup.txt: executable-name" }, 0 },
+	{ "tnef with a zip with an exe", s_tnef_zip_exe, "winmail.dat", NULL, "archive-executable,tnef",
+	  { "tnef (1 file: 資料.zip)", "資料.zip > 資料/setup.exe: executable-name, executable", "資料.zip: archive-executable" }, 0 },
+	{ "zip with a winmail.dat with an exe", s_zip_tnef_exe, "a.zip", NULL, "archive-executable,tnef",
+	  { "winmail.dat: tnef (2 files: memo.txt, invoice.exe)", "winmail.dat > invoice.exe: executable-name, executable",
+	    "winmail.dat: archive-executable" }, 0 },
+	{ "tnef in a zip at depth 1", s_zip_tnef_exe, "a.zip", NULL, "archive-bomb",
+	  { "winmail.dat: archive-bomb (attachments nested deeper than 1)" }, 3 },
+	{ "tnef with an embedded message with an exe", s_tnef_embedded, "winmail.dat", NULL, "archive-executable,tnef",
+	  { "tnef (1 file: Fwd: 請求書)", "Fwd: 請求書: tnef (2 files: memo.txt, invoice.exe)",
+	    "Fwd: 請求書 > invoice.exe: executable-name, executable", "Fwd: 請求書: archive-executable" }, 0 },
+	{ "tnef attachment by reference", s_tnef_by_reference, "winmail.dat", NULL, "external-reference,tnef",
+	  { "tnef (1 file: a.pdf)", "a.pdf: external-reference (\\\\198.51.100.7\\share\\a.pdf)" }, 0 },
+	{ "tnef rtf body with an object", s_tnef_rtf_object, "winmail.dat", NULL, "embedded-object,tnef",
+	  { "tnef (no files)", "(message body, RTF): embedded-object (\\object)" }, 0 },
+	{ "tnef rtf body cut short", s_tnef_rtf_short, "winmail.dat", NULL, "embedded-object,tnef",
+	  { "tnef (no files)", "(message body, RTF): embedded-object (\\object)" }, 0 },
+	{ "tnef rtf body with an object, long subject", s_tnef_rtf_object_long_subject, "winmail.dat", NULL,
+	  "embedded-object,tnef", { "tnef (no files)", "(message body, RTF): embedded-object (\\object)" }, 0 },
+	{ "tnef rtf body with an attachment placeholder, long subject", s_tnef_rtf_clean, "winmail.dat", NULL, "tnef",
+	  { "tnef (1 file: memo.txt)" }, 0 },
+	{ "tnef truncated", s_tnef_truncated, "winmail.dat", NULL, "archive-executable,tnef,tnef-unreadable",
+	  { "tnef (2 files: memo.txt, INVOIC~1.EXE)", "tnef-unreadable (truncated)", "INVOIC~1.EXE: executable-name" }, 0 },
+	{ "tnef with a bad checksum", s_tnef_bad_checksum, "winmail.dat", NULL, "tnef,tnef-unreadable",
+	  { "tnef (1 file: memo.txt)", "tnef-unreadable (checksum mismatch)" }, 0 },
+	{ "declared tnef that is not", s_not_tnef, "winmail.dat", "application/ms-tnef", "tnef-unreadable",
+	  { "tnef-unreadable (not a TNEF stream)" }, 0 },
+	{ "tnef with a repeated attribute", s_tnef_repeated, "winmail.dat", NULL,
+	  "archive-executable,tnef,tnef-unreadable,type-mismatch",
+	  { "tnef (1 file: a.txt)", "a.txt: tnef-unreadable (an attribute is repeated)", "a.txt: executable, type-mismatch" }, 0 },
+	{ "tnef with more files than archive_entries", s_tnef_many, "winmail.dat", NULL, "archive-bomb,tnef",
+	  { "tnef (10 files: f00.txt, f01.txt, f02.txt, f03.txt, f04.txt, f05.txt, f06.txt, f07.txt, f08.txt, f09.txt)",
+	    "archive-bomb (more than 10 entries)" }, 1 },
+	{ "tnef over archive_expanded", s_tnef_big_file, "winmail.dat", NULL, "archive-bomb,tnef",
+	  { "tnef (1 file: zeros.bin)", "archive-bomb (expands to more than 1048576 bytes)" }, 2 },
+	{ "tnef with a title over 100 bytes", s_tnef_long_title, "winmail.dat", NULL, "archive-executable,tnef",
+	  { "tnef (1 file: a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-a-very-long-name-for-a-file-...)",
+	    LONG_TITLE ": executable-name, executable" }, 0 },
+	{ "tnef with a property over 512 KiB", s_tnef_big_property, "winmail.dat", NULL,
+	  "archive-executable,tnef,tnef-unreadable",
+	  { "tnef (1 file: tool.exe)", "tool.exe: tnef-unreadable (attachment properties cannot be read)",
+	    "tool.exe: executable-name, executable" }, 0 },
+	{ "tnef named pdf", s_tnef_text, "invoice.pdf", NULL, "tnef,type-mismatch", { "tnef (1 file: memo.txt)" }, 0 },
+};
+
+static void run_tnef_case(unsigned idx)
+{
+	const struct tcase *t = &tcases[idx];
+	GByteArray *b = t->build();
+	write_seed("tnef-", idx, t->name, b);
+	int fd = memfile(b);
+	inspect_limits lim;
+	limits_of(t->limits, &lim);
+	GPtrArray *reasons = g_ptr_array_new_with_free_func(g_free);
+	GPtrArray *findings = g_ptr_array_new_with_free_func(g_free);
+	int rc = inspect_file(t->name, NULL, t->declared, NULL, fd, b->len, &lim, reasons, findings);
+	TAP_OK(rc == 0, "%s: returns 0", t->label);
+	char *got = set_of(reasons), *want = want_set(t->want);
+	TAP_STREQ(got, want, "%s: reasons", t->label);
+	g_ptr_array_add(findings, NULL);
+	char *gotf = g_strjoinv("\n", (char **)findings->pdata);
+	char *wantf = g_strjoinv("\n", (char **)t->findings);
+	TAP_STREQ(gotf, wantf, "%s: findings", t->label);
+	g_free(gotf);
+	g_free(wantf);
 	g_free(got);
 	g_free(want);
 	g_ptr_array_unref(reasons);
@@ -1225,6 +1587,9 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < G_N_ELEMENTS(cases); i++)
 		if (!only || strstr(cases[i].label, only))
 			run_case(&cases[i]);
+	for (unsigned i = 0; i < G_N_ELEMENTS(tcases); i++)
+		if (!only || strstr(tcases[i].label, only))
+			run_tnef_case(i);
 	for (size_t i = 0; i < G_N_ELEMENTS(detect_cases) && !only; i++) {
 		GByteArray *b = detect_cases[i].make();
 		char *got = detect_mime_type(b->data, b->len, detect_cases[i].mode);

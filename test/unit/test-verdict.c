@@ -27,6 +27,8 @@ static const struct {
 	{ "policy discards suspect", { "policy:suspect-discarded", NULL }, { { PART_REMOVED, { "macro", NULL } } }, VERDICT_DISCARDED, "policy:suspect-discarded" },
 	{ "reject beats discard", { "policy:suspect-discarded", "malformed-message", NULL }, { { PART_KEPT, { NULL } } }, VERDICT_REJECTED, "malformed-message" },
 	{ "tempfail beats discard", { "policy:suspect-discarded", "audit-failed", NULL }, { { PART_KEPT, { NULL } } }, VERDICT_TEMPFAIL, "audit-failed" },
+	{ "winmail.dat of harmless files: removed like any file", { NULL }, { { PART_REMOVED, { "attachment", "tnef", NULL } } }, VERDICT_SANITIZED, NULL },
+	{ "winmail.dat not read in full is suspect", { NULL }, { { PART_REMOVED, { "tnef", "tnef-unreadable", NULL } } }, VERDICT_SUSPECT, NULL },
 	{ "exception delivers: still suspect", { "policy:suspect-delivered", NULL }, { { PART_REMOVED, { "executable", NULL } } }, VERDICT_SUSPECT, NULL },
 };
 
