@@ -149,6 +149,9 @@ def cases():
         + b"--p\n" + hidden_attach(p) + b"--p--\n",
         "suspect", ["limit:parts"], ["attachment"], ["python", "ripmime"], conf="[limits]\nparts = 20\n")
 
+    add("message-rfc822-base64", lambda p: mixed(b"m", TEXT, (b"Content-Type: message/rfc822\nContent-Transfer-Encoding: base64",
+        b64(b"From: x@example.com\nSubject: inner\nMIME-Version: 1.0\n" + hidden_attach(p)))),
+        "suspect", [], ["attachment", "message-encoded"], ["ripmime"])
     add("gmime-max-level", lambda p: nested(1100, p), "suspect",
         ["boundary-mismatch", "limit:mime-depth", "limit:parts", "parse-warning:crit-nesting-overflow"],
         ["limit:mime-depth"], ["ripmime"])
