@@ -342,12 +342,8 @@ static void walk_entries(walk *w, enum inspect_kind kind)
 			 * the archive is suspect already */
 			break;
 		}
-		if (++c->entries > c->lim.archive_entries) {
-			char detail[64];
-			snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
-			inspect_bomb(c, w->reasons, detail);
+		if (!inspect_count_entry(c, w->reasons))
 			break;
-		}
 		if (first) {
 			first = false;
 			w->zip = (archive_format(w->a) & ARCHIVE_FORMAT_BASE_MASK) == ARCHIVE_FORMAT_ZIP;
@@ -400,12 +396,8 @@ int archive_scan(inspect_ctx *c, int fd, uint64_t size, enum inspect_kind kind, 
 {
 	if (c->bomb)
 		return 0;
-	if (c->depth >= c->lim.archive_depth) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "archives nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
-		inspect_bomb(c, reasons, detail);
+	if (!inspect_depth_ok(c, reasons, "archives"))
 		return 0;
-	}
 	if (size > INT64_MAX)
 		return -EFBIG;
 	c->depth++;

@@ -5,6 +5,7 @@
  * identity: an unknown CTE is inspected as raw bytes, as GMime does.
  */
 #include "sanitize/decode.h"
+#include <errno.h>
 #include <string.h>
 
 static const signed char b64_rank[256] = {
@@ -143,6 +144,38 @@ size_t decode_step(part_decoder *d, const char *in, size_t inlen, char *out)
 		memcpy(out, in, inlen);
 		return inlen;
 	}
+}
+
+int decode_part_content(GMimePart *part, decode_put put, void *ctx, unsigned *flags)
+{
+	enum { CHUNK = 65536 };
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	GMimeStream *src = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
+	if (!src)
+		return 0;
+	if (g_mime_stream_reset(src) < 0)
+		return -EIO;
+	part_decoder d;
+	decode_init(&d, g_mime_data_wrapper_get_encoding(dw));
+	char *in = g_malloc(CHUNK);
+	char *out = g_malloc(decode_outlen(&d, CHUNK));
+	int rc = 0;
+	for (;;) {
+		/* GMime's bounded fs streams answer -1, not 0, once at their end */
+		ssize_t n = g_mime_stream_eos(src) ? 0 : g_mime_stream_read(src, in, CHUNK);
+		if (n < 0) {
+			rc = -EIO;
+			break;
+		}
+		size_t m = n > 0 ? decode_step(&d, in, (size_t)n, out) : decode_finish(&d, out);
+		if ((rc = put(ctx, out, m)) != 0 || n == 0)
+			break;
+	}
+	*flags |= d.flags;
+	decode_clear(&d);
+	g_free(in);
+	g_free(out);
+	return rc;
 }
 
 size_t decode_finish(part_decoder *d, char *out)

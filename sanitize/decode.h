@@ -35,4 +35,12 @@ size_t decode_step(part_decoder *d, const char *in, size_t inlen, char *out);
 size_t decode_finish(part_decoder *d, char *out);   /* out holds >= 8 bytes */
 void decode_clear(part_decoder *d);                 /* frees the uuencode filter */
 
+/* Decode the content of PART (its transfer encoding; base64 by the decoder
+ * above) in pieces of up to 64 KiB, each handed to PUT, which returns 0 to
+ * go on or a value to stop with.  Returns 0 (also for a part without
+ * content), PUT's value, or -EIO when the stream fails; ORs the DECODE_*
+ * flags into *FLAGS. */
+typedef int (*decode_put)(void *ctx, const char *buf, size_t n);
+int decode_part_content(GMimePart *part, decode_put put, void *ctx, unsigned *flags);
+
 #endif

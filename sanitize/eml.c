@@ -19,8 +19,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define EML_CHUNK 65536
-
 static const char *raw_header(GMimeObject *obj, const char *name)
 {
 	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
@@ -40,57 +38,44 @@ static char *part_name(GMimeObject *obj)
 	return n;
 }
 
+/* Where spill_part's pieces go. */
+typedef struct eml_put_ctx {
+	inspect_ctx *c;
+	GPtrArray *reasons;
+	int fd;
+	uint64_t size;
+	bool bomb;
+} eml_put_ctx;
+
+static int eml_put(void *ctx, const char *buf, size_t n)
+{
+	eml_put_ctx *e = ctx;
+	if (!inspect_count_expanded(e->c, e->reasons, n)) {
+		e->bomb = true;
+		return 1;
+	}
+	e->size += n;
+	return n ? fd_write_all(e->fd, buf, n) : 0;
+}
+
 /* Decode PART into a new temporary file; its size in *SIZE.  Returns the
  * fd, or -errno; 0 with *BOMB set when archive_expanded ran out. */
 static int spill_part(inspect_ctx *c, GMimePart *part, uint64_t *size, bool *bomb, GPtrArray *reasons)
 {
+	eml_put_ctx e = { .c = c, .reasons = reasons, .fd = inspect_tmpfile() };
 	*size = 0;
 	*bomb = false;
-	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	GMimeStream *src = dw ? g_mime_data_wrapper_get_stream(dw) : NULL;
-	int fd = inspect_tmpfile();
-	if (fd < 0 || !src)
-		return fd;  /* no content: an empty file */
-	if (g_mime_stream_reset(src) < 0) {
-		close(fd);
-		return -EIO;
+	if (e.fd < 0)
+		return e.fd;
+	unsigned flags = 0;
+	int rc = decode_part_content(part, eml_put, &e, &flags);
+	*size = e.size;
+	*bomb = e.bomb;
+	if (rc != 0) {
+		close(e.fd);
+		return rc < 0 ? rc : 0;
 	}
-	part_decoder d;
-	decode_init(&d, g_mime_data_wrapper_get_encoding(dw));
-	char *in = g_malloc(EML_CHUNK);
-	char *out = g_malloc(decode_outlen(&d, EML_CHUNK));
-	int rc = 0;
-	for (;;) {
-		/* GMime's bounded streams answer -1, not 0, once at their end */
-		ssize_t n = g_mime_stream_eos(src) ? 0 : g_mime_stream_read(src, in, EML_CHUNK);
-		if (n < 0) {
-			rc = -EIO;
-			break;
-		}
-		size_t m = n > 0 ? decode_step(&d, in, (size_t)n, out) : decode_finish(&d, out);
-		c->expanded += (int64_t)m;
-		if (c->expanded > c->lim.archive_expanded) {
-			char detail[64];
-			snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " bytes expanded",
-			         c->lim.archive_expanded);
-			inspect_bomb(c, reasons, detail);
-			*bomb = true;
-			break;
-		}
-		if (m && (rc = fd_write_all(fd, out, m)) < 0)
-			break;
-		*size += m;
-		if (n == 0)
-			break;
-	}
-	decode_clear(&d);
-	g_free(in);
-	g_free(out);
-	if (rc < 0 || *bomb) {
-		close(fd);
-		return rc;
-	}
-	return fd;
+	return e.fd;
 }
 
 /* A body a reader sees as text rather than a file to open. */
@@ -113,12 +98,8 @@ static int eml_file(inspect_ctx *c, GMimePart *part, const char *ipath, GPtrArra
 	int r = 0;
 	if (is_body(obj, type, name))
 		goto out;
-	if (++c->entries > c->lim.archive_entries) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
-		inspect_bomb(c, reasons, detail);
+	if (!inspect_count_entry(c, reasons))
 		goto out;
-	}
 	char *label = name ? g_strdup(name) : g_strdup_printf("(part %s)", ipath);
 	char *path = inspect_entry_path(c, label);
 	GPtrArray *child = g_ptr_array_new_with_free_func(g_free);
@@ -151,12 +132,8 @@ out:
 
 int inspect_message(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 {
-	if (c->depth >= c->lim.archive_depth) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "messages nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
-		inspect_bomb(c, reasons, detail);
+	if (!inspect_depth_ok(c, reasons, "messages"))
 		return 0;
-	}
 	int pfd = dup(fd);
 	if (pfd < 0)
 		return -errno;

@@ -91,6 +91,19 @@ void inspect_fold(inspect_ctx *c, const char *path, const GPtrArray *child, GPtr
  * with DETAIL as finding and stop opening anything. */
 void inspect_bomb(inspect_ctx *c, GPtrArray *reasons, const char *detail);
 
+/* One more file inside a container: false, with the bomb set, past
+ * lim.archive_entries. */
+bool inspect_count_entry(inspect_ctx *c, GPtrArray *reasons);
+
+/* N more bytes taken out of a container: false, with the bomb set, past
+ * lim.archive_expanded. */
+bool inspect_count_expanded(inspect_ctx *c, GPtrArray *reasons, uint64_t n);
+
+/* Whether another container may be opened inside the current one: false,
+ * with the bomb set, at lim.archive_depth.  WHAT names them in the finding
+ * ("archives nested deeper than 3"). */
+bool inspect_depth_ok(inspect_ctx *c, GPtrArray *reasons, const char *what);
+
 /* An unlinked read-write temporary file in $TMPDIR (else /tmp), or a
  * negative errno. */
 int inspect_tmpfile(void);

@@ -18,6 +18,7 @@
 #include "util/fdio.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -624,6 +625,37 @@ void inspect_bomb(inspect_ctx *c, GPtrArray *reasons, const char *detail)
 	if (!c->bomb)
 		inspect_finding(c, "archive-bomb", detail);
 	c->bomb = true;
+}
+
+bool inspect_count_entry(inspect_ctx *c, GPtrArray *reasons)
+{
+	if (++c->entries <= c->lim.archive_entries)
+		return true;
+	char detail[64];
+	snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
+	inspect_bomb(c, reasons, detail);
+	return false;
+}
+
+bool inspect_count_expanded(inspect_ctx *c, GPtrArray *reasons, uint64_t n)
+{
+	c->expanded += (int64_t)MIN(n, (uint64_t)INT64_MAX / 2);
+	if (c->expanded <= c->lim.archive_expanded)
+		return true;
+	char detail[64];
+	snprintf(detail, sizeof detail, "expands to more than %" G_GINT64_FORMAT " bytes", c->lim.archive_expanded);
+	inspect_bomb(c, reasons, detail);
+	return false;
+}
+
+bool inspect_depth_ok(inspect_ctx *c, GPtrArray *reasons, const char *what)
+{
+	if (c->depth < c->lim.archive_depth)
+		return true;
+	char detail[96];
+	snprintf(detail, sizeof detail, "%s nested deeper than %" G_GINT64_FORMAT, what, c->lim.archive_depth);
+	inspect_bomb(c, reasons, detail);
+	return false;
 }
 
 /* ---------- files ---------- */

@@ -335,56 +335,39 @@ static bool want_spill(void *ctx, const unsigned char *head, size_t hlen)
 	       inspect_wants_file(p->filename, p->name_param, p->content_type, wc->detected, head, hlen);
 }
 
+/* Where decode_part's pieces go. */
+typedef struct put_ctx {
+	walk_ctx *w;   /* decoded_size is counted when set */
+	sink *s;
+	int out_fd;
+} put_ctx;
+
+static int walk_put(void *ctx, const char *buf, size_t n)
+{
+	put_ctx *pc = ctx;
+	if (pc->w) {
+		pc->w->decoded_total += n;
+		if (pc->w->decoded_total > (uint64_t)pc->w->cfg->max_decoded_size)
+			return 1;
+	}
+	if (pc->s)
+		sink_put(pc->s, buf, n);
+	return pc->out_fd >= 0 && n > 0 ? fd_write_all(pc->out_fd, buf, n) : 0;
+}
+
 /* Decode the content of PART through S.  Returns 0, 1 when the decoded-size
  * limit stopped it, or -errno. */
 static int decode_part(walk_ctx *w, GMimePart *part, sink *s, mugai_part *rec, int out_fd)
 {
-	GMimeDataWrapper *dw = g_mime_part_get_content(part);
-	if (!dw)
-		return 0;
-	GMimeStream *src = g_mime_data_wrapper_get_stream(dw);
-	if (!src)
-		return 0;
-	part_decoder d;
-	decode_init(&d, g_mime_data_wrapper_get_encoding(dw));
-	if (g_mime_stream_reset(src) < 0)
-		return -EIO;
-
-	char *in = g_malloc(CHUNK);
-	char *out = g_malloc(decode_outlen(&d, CHUNK));
-	int rc = 0;
-	for (;;) {
-		/* GMime's bounded fs streams answer -1, not 0, once at their end */
-		bool eos = g_mime_stream_eos(src);
-		ssize_t n = eos ? 0 : g_mime_stream_read(src, in, CHUNK);
-		if (n < 0) {
-			rc = -EIO;
-			break;
-		}
-		size_t m = n > 0 ? decode_step(&d, in, (size_t)n, out) : decode_finish(&d, out);
-		if (w) {
-			w->decoded_total += m;
-			if (w->decoded_total > (uint64_t)w->cfg->max_decoded_size) {
-				rc = 1;
-				break;
-			}
-		}
-		if (s)
-			sink_put(s, out, m);
-		if (out_fd >= 0 && m > 0 && (rc = fd_write_all(out_fd, out, m)) < 0)
-			break;
-		if (n == 0)
-			break;
-	}
-	decode_clear(&d);
-	g_free(in);
-	g_free(out);
+	put_ctx pc = { .w = w, .s = s, .out_fd = out_fd };
+	unsigned flags = 0;
+	int rc = decode_part_content(part, walk_put, &pc, &flags);
 	if (rec) {
-		if (d.flags & DECODE_B64_AFTER_PAD)
+		if (flags & DECODE_B64_AFTER_PAD)
 			result_add_reason(rec->reasons, "base64-after-padding");
-		if (d.flags & DECODE_B64_BAD_CHAR)
+		if (flags & DECODE_B64_BAD_CHAR)
 			result_add_reason(rec->reasons, "base64-bad-char");
-		if (d.flags & DECODE_B64_TRUNCATED)
+		if (flags & DECODE_B64_TRUNCATED)
 			result_add_reason(rec->reasons, "base64-truncated");
 	}
 	return rc;

@@ -353,15 +353,7 @@ static void msg_attachment(ole_walk *w, GsfInfile *att)
 		result_add_reason(child, "macro");
 
 	GsfInput *data = gsf_infile_child_by_name(att, "__substg1.0_37010102");
-	if (data && ++c->entries > c->lim.archive_entries) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
-		inspect_bomb(c, w->reasons, detail);
-	} else if (data && c->depth >= c->lim.archive_depth) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "attachments nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
-		inspect_bomb(c, w->reasons, detail);
-	} else if (data) {
+	if (data && inspect_count_entry(c, w->reasons) && inspect_depth_ok(c, w->reasons, "attachments")) {
 		int fd = inspect_tmpfile();
 		gsf_off_t size = gsf_input_size(data), done = 0;
 		bool ok = fd >= 0 && size >= 0 && !gsf_input_seek(data, 0, G_SEEK_SET);

@@ -228,14 +228,8 @@ static void tnef_spill(tnef_walk *w, const char *name, const char *name2, const 
                        const unsigned char *data, size_t len, GPtrArray *child)
 {
 	inspect_ctx *c = w->c;
-	c->expanded += (int64_t)len;
-	if (c->expanded > c->lim.archive_expanded) {
-		char detail[96];
-		snprintf(detail, sizeof detail, "expands to more than %" G_GINT64_FORMAT " bytes",
-		         c->lim.archive_expanded);
-		inspect_bomb(c, w->reasons, detail);
+	if (!inspect_count_expanded(c, w->reasons, len))
 		return;
-	}
 	int fd = inspect_tmpfile();
 	int r = fd < 0 ? fd : fd_write_all(fd, data, len);
 	if (r == 0) {
@@ -407,12 +401,8 @@ int inspect_tnef(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 {
 	if (c->bomb)
 		return 0;
-	if (c->depth >= c->lim.archive_depth) {
-		char detail[64];
-		snprintf(detail, sizeof detail, "attachments nested deeper than %" G_GINT64_FORMAT, c->lim.archive_depth);
-		inspect_bomb(c, reasons, detail);
+	if (!inspect_depth_ok(c, reasons, "attachments"))
 		return 0;
-	}
 	int err = 0;
 	const unsigned char *m = inspect_map(fd, &size, &err);
 	if (err)
@@ -435,12 +425,8 @@ int inspect_tnef(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 	if (bad)
 		unreadable(&w, NULL, bad);
 	for (guint i = 0; i < atts->len && !c->bomb && !w.err; i++) {
-		if (++c->entries > c->lim.archive_entries) {
-			char detail[64];
-			snprintf(detail, sizeof detail, "more than %" G_GINT64_FORMAT " entries", c->lim.archive_entries);
-			inspect_bomb(c, reasons, detail);
+		if (!inspect_count_entry(c, reasons))
 			break;
-		}
 		tnef_entry(&w, &g_array_index(atts, tnef_att, i));
 	}
 	if (msg.attr[A_PROPS] && !c->bomb && !w.err)
