@@ -169,7 +169,8 @@ static void data_error(walk *w, struct archive_entry *e, const char *path, GPtrA
 /* Read the rest of the current entry: into SPILL (fd, or -1 to discard) and
  * into XML (or NULL) up to the part limit.  Returns false when the walk must
  * stop (bomb or I/O error) or the entry failed (*failed). */
-static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, office_fields *fields, bool *failed)
+static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, office_fields *fields, GByteArray *tail,
+                  bool *failed)
 {
 	for (;;) {
 		la_ssize_t n = archive_read_data(w->a, w->buf, ARCHIVE_BUF);
@@ -184,6 +185,11 @@ static bool drain(walk *w, int spill, GByteArray *xml, bool *xml_over, office_fi
 		if (spill >= 0 && !write_all(spill, w->buf, (size_t)n, &w->err))
 			return false;
 		office_fields_feed(fields, w->buf, (size_t)n);
+		if (tail) {
+			g_byte_array_append(tail, w->buf, (guint)n);
+			if (tail->len > 2 * INSPECT_TAIL_BYTES)
+				g_byte_array_remove_range(tail, 0, tail->len - INSPECT_TAIL_BYTES);
+		}
 		if (xml && !*xml_over) {
 			if ((int64_t)(xml->len + (size_t)n) > w->c->lim.xml_part_bytes)
 				*xml_over = true;
@@ -273,13 +279,19 @@ static void walk_file(walk *w, struct archive_entry *e, const char *name, const 
 	/* Word's document, headers, footers, notes: their field codes */
 	office_fields *fields = ok && !failed && w->package ? office_fields_new(name) : NULL;
 	office_fields_feed(fields, head, hlen);
+	/* the last bytes of an entry that is not kept, for an appended zip */
+	GByteArray *tail = NULL;
+	bool plain = kind != INSPECT_KIND_ARCHIVE && kind != INSPECT_KIND_COMPRESSED && !explained;
+	if (ok && !failed && plain && spill < 0 && hlen == INSPECT_HEAD_BYTES) {
+		tail = g_byte_array_new();
+		g_byte_array_append(tail, head, (guint)hlen);
+	}
 	int64_t size = (int64_t)hlen;
 	if (ok && !failed && hlen == INSPECT_HEAD_BYTES) {
 		int64_t before = w->expanded;
-		ok = drain(w, spill, xml, &xml_over, fields, &failed);
+		ok = drain(w, spill, xml, &xml_over, fields, tail, &failed);
 		size += w->expanded - before;
 	}
-	g_free(head);
 	if (fields) {
 		const char *saved = c->path;
 		c->path = path;
@@ -300,14 +312,22 @@ static void walk_file(walk *w, struct archive_entry *e, const char *name, const 
 		}
 		c->path = saved;
 	}
-	if (ok && !failed && spill >= 0) {
+	if (ok && !failed && (spill >= 0 || plain)) {
 		const char *saved = c->path;
 		c->path = path;
-		int r = inspect_container(c, kind, spill, (uint64_t)size, child);
+		int r = spill >= 0 ? inspect_container(c, kind, spill, (uint64_t)size, child) : 0;
+		if (r == 0 && plain && !c->bomb) {
+			size_t tl = tail ? MIN((size_t)tail->len, (size_t)INSPECT_TAIL_BYTES) : 0;
+			r = inspect_appended_zip(c, head, hlen, tail ? tail->data + tail->len - tl : NULL, tl, spill,
+			                         (uint64_t)size, child);
+		}
 		c->path = saved;
 		if (r < 0)
 			w->err = r;
 	}
+	g_free(head);
+	if (tail)
+		g_byte_array_unref(tail);
 	if (spill >= 0)
 		close(spill);
 	if (xml)

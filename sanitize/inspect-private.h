@@ -76,6 +76,15 @@ int inspect_content(inspect_ctx *c, const char *name, const char *name2, const c
 /* eml.c: the files of a mail message in FD. */
 int inspect_message(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons);
 
+/* A zip appended to a file of SIZE bytes whose first HLEN bytes are HEAD:
+ * "polyglot", and the zip's entries inspected from FD (every byte of the
+ * file) or from HEAD when it holds them all.  The last bytes come from
+ * TAIL (TLEN of them), or else from HEAD or FD; with neither FD nor the
+ * whole file in HEAD, the zip is named in a finding, not opened.
+ * Returns 0 or a negative errno. */
+int inspect_appended_zip(inspect_ctx *c, const unsigned char *head, size_t hlen, const unsigned char *tail,
+                         size_t tlen, int fd, uint64_t size, GPtrArray *reasons);
+
 /* Run the module for KIND on FD.  Returns 0 or a negative errno. */
 int inspect_container(inspect_ctx *c, enum inspect_kind kind, int fd, uint64_t size,
                       GPtrArray *reasons);

@@ -786,33 +786,41 @@ bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
 /* A zip appended to a file of another kind (a picture, a PDF, a
  * document): archivers and Windows' own zip folders open it from its end.
  * Its entries are inspected like any archive's. */
-static int appended_zip(inspect_ctx *c, const unsigned char *head, size_t hlen, int fd, uint64_t size,
-                        GPtrArray *reasons)
+int inspect_appended_zip(inspect_ctx *c, const unsigned char *head, size_t hlen, const unsigned char *tail,
+                         size_t tlen, int fd, uint64_t size, GPtrArray *reasons)
 {
 	if (size < 22 || !head)
 		return 0;  /* no room for an end-of-central-directory record */
-	unsigned char *tail = NULL;
-	size_t tlen = (size_t)MIN(size, (uint64_t)INSPECT_TAIL_BYTES);
-	const unsigned char *t = head + hlen - MIN((size_t)hlen, tlen);
-	if ((uint64_t)hlen < size) {
-		if (fd < 0)
-			return 0;  /* the caller found none with inspect_tail_has_zip */
-		tail = g_malloc(tlen);
-		ssize_t n = fd_pread_full(fd, tail, tlen, (off_t)(size - tlen));
-		if (n < 0) {
-			g_free(tail);
-			return (int)n;
+	bool whole = (uint64_t)hlen == size;
+	unsigned char *own_tail = NULL;
+	if (!tail || whole) {
+		tlen = (size_t)MIN(size, (uint64_t)INSPECT_TAIL_BYTES);
+		tail = head + hlen - MIN(hlen, tlen);
+		if (!whole) {
+			if (fd < 0)
+				return 0;  /* the caller found none with inspect_tail_has_zip */
+			own_tail = g_malloc(tlen);
+			ssize_t n = fd_pread_full(fd, own_tail, tlen, (off_t)(size - tlen));
+			if (n < 0) {
+				g_free(own_tail);
+				return (int)n;
+			}
+			tail = own_tail;
 		}
-		t = tail;
 	}
-	bool zip = inspect_tail_has_zip(t, tlen, size);
-	g_free(tail);
+	bool zip = inspect_tail_has_zip(tail, tlen, size);
+	g_free(own_tail);
 	if (!zip)
 		return 0;
 	result_add_reason(reasons, "polyglot");
+	if (fd < 0 && !whole) {
+		/* an archive entry read once, not kept: named, not opened */
+		inspect_finding(c, "polyglot", "a zip archive appended to the file, not opened");
+		return 0;
+	}
 	inspect_finding(c, "polyglot", "a zip archive appended to the file");
 	int own = -1, r = 0;
-	if (fd < 0) {  /* all of it is in HEAD */
+	if (fd < 0) {
 		if ((own = fd = inspect_tmpfile()) < 0)
 			return fd;
 		r = fd_write_all(fd, head, hlen);
@@ -839,7 +847,7 @@ static int content_head(inspect_ctx *c, const char *name, const char *name2, con
 		return -EINVAL;
 	int r = inspect_container(c, kind, fd, size, reasons);
 	if (r == 0 && kind != INSPECT_KIND_ARCHIVE && kind != INSPECT_KIND_COMPRESSED && !c->bomb)
-		r = appended_zip(c, head, hlen, fd, size, reasons);
+		r = inspect_appended_zip(c, head, hlen, NULL, 0, fd, size, reasons);
 	return r;
 }
 

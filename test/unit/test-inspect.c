@@ -596,6 +596,9 @@ static GByteArray *s_empty(void) { return g_byte_array_new(); }
 static GByteArray *s_jpeg_zip_exe(void) { return cat(s_jpeg, 0, s_zip_exe); }
 static GByteArray *s_jpeg_big_zip_exe(void) { return cat(s_jpeg, 60000, s_zip_exe); }
 static GByteArray *s_pdf_zip_exe(void) { return cat(s_pdf_clean, 0, s_zip_exe); }
+static GByteArray *s_zip_jpeg_zip(void) { return ZIP(B("写真.jpg", s_jpeg_zip_exe)); }
+static GByteArray *s_zip_big_jpeg_zip(void) { return ZIP(B("写真.jpg", s_jpeg_big_zip_exe)); }
+static GByteArray *s_zip_pdf_zip(void) { return ZIP(B("見積書.pdf", s_pdf_zip_exe)); }
 /* the signature by chance, with a comment length that does not reach the end */
 static GByteArray *s_png_pk_bytes(void)
 {
@@ -1164,6 +1167,9 @@ static const fcase cases[] = {
 	{ "jpeg with a zip appended", s_jpeg_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "資料/setup.exe: executable-name, executable", 0 },
 	{ "jpeg with a zip appended after 60 KB", s_jpeg_big_zip_exe, "写真.jpg", NULL, "image/jpeg", "archive-executable,polyglot", "polyglot (a zip archive appended to the file)", 0 },
 	{ "pdf with a zip appended", s_pdf_zip_exe, "見積書.pdf", NULL, NULL, "archive-executable,polyglot", NULL, 0 },
+	{ "zip with a jpeg with a zip appended", s_zip_jpeg_zip, "a.zip", NULL, NULL, "archive-executable,polyglot", "写真.jpg > 資料/setup.exe: executable-name, executable", 0 },
+	{ "zip with a pdf with a zip appended", s_zip_pdf_zip, "a.zip", NULL, NULL, "archive-executable,polyglot", "見積書.pdf: polyglot (a zip archive appended to the file)", 0 },
+	{ "zip with a 60 KB jpeg with a zip appended", s_zip_big_jpeg_zip, "a.zip", NULL, NULL, "polyglot", "写真.jpg: polyglot (a zip archive appended to the file, not opened)", 0 },
 	{ "png with PK 05 06 bytes by chance", s_png_pk_bytes, "a.png", NULL, NULL, "", NULL, 0 },
 	{ "binhex (not opened)", s_binhex, "setup.hqx", NULL, NULL, "archive-unreadable", "archive-unreadable (Unrecognized archive format)", 0 },
 	{ "svg named .xml", s_svg, "data.xml", NULL, "text/xml", "html-attachment", NULL, 0 },
