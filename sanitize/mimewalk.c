@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHUNK 65536
 
 typedef struct wnode {
 	GMimeObject *obj;       /* borrowed from the message */
