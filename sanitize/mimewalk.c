@@ -23,7 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-
 typedef struct wnode {
 	GMimeObject *obj;       /* borrowed from the message */
 	char *path;
