@@ -24,24 +24,31 @@
 #define EXIT_USAGE 2
 #define EXIT_TEMPFAIL 75
 
-static const char usage_text[] =
-	"usage: mugai sanitize [--config FILE] [--quarantine-dir DIR] [--audit-log FILE]\n"
-	"                      [--id ID] [--explain] [INPUT]\n"
-	"       mugai quarantine list [--json] [--since T] [--until T] [--from S] [--rcpt S]\n"
-	"                      [--subject S] [--verdict V] [--reason R]\n"
-	"       mugai quarantine show ID\n"
-	"       mugai quarantine export ID [--part PATH] [-o FILE] [--reason TEXT]\n"
-	"       mugai quarantine approve ID --reason TEXT\n"
-	"       mugai quarantine release ID --reason TEXT [--to ADDR]... [--force]\n"
-	"       mugai quarantine delete ID --reason TEXT\n"
-	"       mugai quarantine purge [--older-than DAYS] [--reason TEXT]\n"
-	"                      (each with [--config FILE] [--quarantine-dir DIR] [--audit-log FILE])\n"
-	"       mugai check-config [--config FILE] [--print-default]\n"
-	"exit: 0 ok, 1 rejected, refused or not found, 2 usage or configuration, 75 temporary failure\n";
+/* The synopsis is the same in every language; the words around it are
+ * translated (store/i18n.c). */
+static const char usage_cmds[] =
+	"  mugai sanitize [--config FILE] [--quarantine-dir DIR] [--audit-log FILE]\n"
+	"                 [--id ID] [--explain] [INPUT]\n"
+	"  mugai quarantine list [--json] [--since T] [--until T] [--from S] [--rcpt S]\n"
+	"                 [--subject S] [--verdict V] [--reason R]\n"
+	"  mugai quarantine show ID\n"
+	"  mugai quarantine export ID [--part PATH] [-o FILE] [--reason TEXT]\n"
+	"  mugai quarantine approve ID --reason TEXT\n"
+	"  mugai quarantine release ID --reason TEXT [--to ADDR]... [--force]\n"
+	"  mugai quarantine delete ID --reason TEXT\n"
+	"  mugai quarantine purge [--older-than DAYS] [--reason TEXT]\n"
+	"  mugai check-config [--config FILE] [--print-default]\n";
+
+static void print_usage(FILE *f)
+{
+	fprintf(f, "%s\n%s%s\n%s\n", TR("usage:"), usage_cmds,
+	        TR("(the quarantine commands also take [--config FILE] [--quarantine-dir DIR] [--audit-log FILE])"),
+	        TR("exit: 0 ok, 1 rejected, refused or not found, 2 usage or configuration, 75 temporary failure"));
+}
 
 static int usage(void)
 {
-	fputs(usage_text, stderr);
+	print_usage(stderr);
 	return EXIT_USAGE;
 }
 
@@ -474,7 +481,7 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-		fputs(usage_text, stdout);
+		print_usage(stdout);
 		return 0;
 	}
 	return usage();

@@ -19,6 +19,11 @@ static const struct pair {
 	const char *en, *ja;
 } table[] = {
 	/* list */
+	{ "usage:", "使い方:" },
+	{ "(the quarantine commands also take [--config FILE] [--quarantine-dir DIR] [--audit-log FILE])",
+	  "（quarantine の各コマンドにも [--config FILE] [--quarantine-dir DIR] [--audit-log FILE] を指定できます）" },
+	{ "exit: 0 ok, 1 rejected, refused or not found, 2 usage or configuration, 75 temporary failure",
+	  "終了コード: 0 成功、1 拒否・実行拒否・該当なし、2 使い方または設定の誤り、75 一時的な失敗（後で再試行）" },
 	{ "ID", "隔離ID" },
 	{ "TIME", "日時" },
 	{ "VERDICT", "判定" },

@@ -4,6 +4,7 @@ subcommands, check-config, and fail-closed behaviour when the quarantine or
 the audit log cannot be written."""
 import json
 import os
+import subprocess
 import stat
 import sys
 import tempfile
@@ -25,6 +26,12 @@ def main():
 
         p, _ = run([mugai])
         t.ok(p.returncode == 2 and b"usage" in p.stderr, "no arguments: usage, exit 2")
+        env = dict(os.environ, LC_ALL="", LC_MESSAGES="", LANG="ja_JP.UTF-8")
+        p = subprocess.run([mugai, "--help"], capture_output=True, env=env)
+        t.ok(p.returncode == 0 and p.stdout.startswith("使い方:\n".encode()) and "終了コード".encode() in p.stdout
+             and b"mugai quarantine release ID --reason TEXT" in p.stdout, "--help under a Japanese locale: in Japanese, exit 0")
+        p = subprocess.run([mugai, "--help"], capture_output=True, env=dict(env, LANG="C"))
+        t.ok(p.returncode == 0 and p.stdout.startswith(b"usage:\n") and b"exit: 0 ok" in p.stdout, "--help otherwise: in English")
         p, _ = run([mugai, "sanitize", "--bogus"])
         t.ok(p.returncode == 2, "unknown option: exit 2")
         p, _ = run([mugai, "sanitize", "--config", os.path.join(tmp, "missing.conf"), attach])
