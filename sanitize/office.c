@@ -1,6 +1,6 @@
-/* office.c - macros, encryption, embedded objects and external references
- * in Office files: OLE2 (doc, xls, ppt, msg), the parts of OOXML and ODF
- * zips, and RTF.
+/* office.c - macros, encryption, embedded objects, external references and
+ * DDE fields in Office files: OLE2 (doc, xls, ppt, msg), the parts of OOXML
+ * and ODF zips, and RTF.
  *
  * OLE2 is read with libgsf's GsfInfileMSOle over a read-only mapping of
  * the file (no hand-written CFB parser): a storage named VBA,
@@ -9,8 +9,11 @@
  * (encrypted OOXML), Word's fEncrypted bit, Excel's FILEPASS record and
  * PowerPoint's encrypted CurrentUser token are "encrypted"; ObjectPool, MBD
  * storages, \001Ole10Native (Packager) and Equation Native are
- * "embedded-object".  A .msg's attachments are inspected as files one
- * nesting level deeper, like an archive's entries.
+ * "embedded-object"; in PowerPoint's record stream a VbaInfoAtom is
+ * "macro" and the other ExOleObjStg records "embedded-object"; a field
+ * beginning (0x13) followed by DDE or DDEAUTO in a WordDocument stream is
+ * "dde".  A .msg's attachments are inspected as files one nesting level
+ * deeper, like an archive's entries.
  *
  * OOXML and ODF parts come from archive.c, which walks every zip.  Part
  * names decide vbaProject.bin and macro sheets ("macro"), embeddings and
@@ -23,6 +26,9 @@
  * content type is "macro"; a relationship with TargetMode External whose
  * target is remote (a URL or UNC path, but not an http/https/mailto
  * hyperlink) is "external-reference" (remote template injection, Follina).
+ * Word's own XML parts (word/...xml) go through a SAX push parser as they
+ * are inflated, for DDE fields (office_fields_*); an Excel ddeLink in
+ * xl/externalLinks is "dde" too.
  *
  * Side effect: the first OLE2 file installs a GLib log handler for the
  * "libgsf" and "libgsf:msole" domains (see gsf_log below).
@@ -30,7 +36,8 @@
  * RTF has no library: a scan for control words is enough, since an object
  * needs \object/\objdata/\objocx and friends to exist.  Every control word
  * starting "obj" but \objattph is "embedded-object"; \template with a
- * remote target is "external-reference".
+ * remote target is "external-reference"; a \fldinst whose text starts with
+ * DDE or DDEAUTO is "dde".
  */
 #include "sanitize/inspect-private.h"
 #include "sanitize/result.h"
