@@ -1,5 +1,5 @@
-/* inspect-private.h - what inspect.c, archive.c, office.c, pdf.c and tnef.c
- * share.
+/* inspect-private.h - what inspect.c, archive.c, office.c, pdf.c, tnef.c
+ * and eml.c share.
  *
  * Not for callers outside these five files: they use inspect.h.  One
  * inspect_ctx lives for one inspect_file() call and carries the limits, the

@@ -1,6 +1,6 @@
 /* inspect.c - the front door of the suspect-file detectors: name rules,
- * type rules, and the dispatch of containers to archive.c, office.c, pdf.c,
- * tnef.c.
+ * type rules, the dispatch of containers to archive.c, office.c, pdf.c,
+ * tnef.c and eml.c, and the zip appended to a file of another kind.
  *
  * Owns the per-call inspect_ctx (limits with their defaults, totals summed
  * over nesting levels, the path used in findings) and the folding of what
