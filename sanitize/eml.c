@@ -14,17 +14,11 @@
 #include "sanitize/charset.h"
 #include "sanitize/decode.h"
 #include "sanitize/result.h"
+#include "sanitize/walk.h"
 #include "util/fdio.h"
 #include <errno.h>
 #include <string.h>
 #include <unistd.h>
-
-static const char *raw_header(GMimeObject *obj, const char *name)
-{
-	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
-	GMimeHeader *h = l ? g_mime_header_list_get_header(l, name) : NULL;
-	return h ? g_mime_header_get_raw_value(h) : NULL;
-}
 
 /* The file name a client would show: Content-Disposition's filename, else
  * Content-Type's name, decoded by charset_header_param (GMime #133). */
@@ -32,9 +26,9 @@ static char *part_name(GMimeObject *obj)
 {
 	bool dup = false;
 	size_t inv = 0;
-	char *n = charset_header_param(raw_header(obj, "Content-Disposition"), "filename", &dup, &inv);
+	char *n = charset_header_param(walk_raw_header(obj, "Content-Disposition"), "filename", &dup, &inv);
 	if (!n)
-		n = charset_header_param(raw_header(obj, "Content-Type"), "name", &dup, &inv);
+		n = charset_header_param(walk_raw_header(obj, "Content-Type"), "name", &dup, &inv);
 	return n;
 }
 
@@ -90,10 +84,7 @@ static bool is_body(GMimeObject *obj, const char *type, const char *name)
 static int eml_file(inspect_ctx *c, GMimePart *part, const char *ipath, GPtrArray *reasons)
 {
 	GMimeObject *obj = GMIME_OBJECT(part);
-	GMimeContentType *ct = g_mime_object_get_content_type(obj);
-	char *t = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
-	char *type = g_ascii_strdown(t, -1);
-	g_free(t);
+	char *type = walk_mime_type(obj);
 	char *name = part_name(obj);
 	int r = 0;
 	if (is_body(obj, type, name))

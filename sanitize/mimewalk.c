@@ -132,7 +132,7 @@ GMimeParserOptions *walk_parser_options(mugai_result *r)
 
 /* ---- helpers ---- */
 
-static char *lower_mime_type(GMimeObject *obj)
+char *walk_mime_type(GMimeObject *obj)
 {
 	GMimeContentType *ct = g_mime_object_get_content_type(obj);
 	char *t = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
@@ -141,7 +141,7 @@ static char *lower_mime_type(GMimeObject *obj)
 	return l;
 }
 
-static const char *raw_header(GMimeObject *obj, const char *name)
+const char *walk_raw_header(GMimeObject *obj, const char *name)
 {
 	GMimeHeaderList *l = g_mime_object_get_header_list(obj);
 	GMimeHeader *h = l ? g_mime_header_list_get_header(l, name) : NULL;
@@ -492,12 +492,12 @@ static void process_leaf(walk_ctx *w, wnode *node, int quote)
 {
 	GMimeObject *obj = node->obj;
 	mugai_part *p = result_add_part(w->res, node->path);
-	p->content_type = lower_mime_type(obj);
+	p->content_type = walk_mime_type(obj);
 
 	bool dup1 = false, dup2 = false;
 	size_t inv = 0;
-	char *filename = charset_header_param(raw_header(obj, "Content-Disposition"), "filename", &dup1, &inv);
-	char *name = charset_header_param(raw_header(obj, "Content-Type"), "name", &dup2, &inv);
+	char *filename = charset_header_param(walk_raw_header(obj, "Content-Disposition"), "filename", &dup1, &inv);
+	char *name = charset_header_param(walk_raw_header(obj, "Content-Type"), "name", &dup2, &inv);
 	if (filename && name && strcmp(filename, name) != 0) {
 		p->name_param = name;
 		name = NULL;
@@ -882,7 +882,7 @@ static void render_children(walk_ctx *w, wnode *node, GMimeObject *container, in
 	for (guint i = 0; i < node->children->len && !w->stop; i++)
 		render(w, g_ptr_array_index(node->children, i), quote, false);
 	if (container && GMIME_IS_MULTIPART(container)) {
-		char *t = lower_mime_type(container);
+		char *t = walk_mime_type(container);
 		if (strcmp(t, "multipart/alternative") == 0)
 			dedupe_alternative(w, start, quote);
 		g_free(t);

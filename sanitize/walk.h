@@ -34,6 +34,12 @@ typedef struct walk_ctx {
 void walk_init(walk_ctx *w, const mugai_config *cfg, mugai_result *res, FILE *explain);
 void walk_clear(walk_ctx *w);
 
+/* OBJ's MIME type in lower case ("text/plain" when it has none), g_malloc'ed. */
+char *walk_mime_type(GMimeObject *obj);
+/* A header of OBJ as it came, undecoded (GMime #133: decode it with
+ * charset_header_param); NULL when absent. */
+const char *walk_raw_header(GMimeObject *obj, const char *name);
+
 /* GMime parser options for one message, warnings recorded as reasons of R. */
 GMimeParserOptions *walk_parser_options(mugai_result *r);
 
