@@ -456,6 +456,27 @@ static void ole_dir(ole_walk *w, GsfInfile *dir, const char *dirpath, int level)
 	}
 }
 
+/* Whether the root directory entry of an OLE2 file has sibling links.
+ * [MS-CFB] 2.6.3 says they MUST be NOSTREAM; libgsf 1.14.50 follows them
+ * anyway, with no parent, and never frees what it builds there (a leak per
+ * such file, in a long-lived worker).  So such a file is refused before
+ * libgsf opens it: two fields of the header and two of the root entry. */
+static bool ole_root_has_siblings(const unsigned char *m, uint64_t size)
+{
+	if (size < 512)
+		return false;
+	unsigned shift = (unsigned)m[0x1e] | (unsigned)m[0x1f] << 8;
+	if (shift != 9 && shift != 12)
+		return false;   /* libgsf refuses other sector sizes itself */
+	uint64_t sect = (uint64_t)m[0x30] | (uint64_t)m[0x31] << 8 | (uint64_t)m[0x32] << 16 |
+	                (uint64_t)m[0x33] << 24;
+	uint64_t root = (sect + 1) << shift;
+	if (sect >= 0xfffffffa || root > size || size - root < 0x4c)
+		return false;
+	static const unsigned char nostream[8] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	return memcmp(m + root + 0x44, nostream, sizeof nostream) != 0;
+}
+
 int office_scan_ole(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 {
 	office_init();
@@ -465,6 +486,11 @@ int office_scan_ole(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 		if (!err)
 			note(c, reasons, "document-unreadable", "empty OLE file");
 		return err;
+	}
+	if (ole_root_has_siblings(m, size)) {
+		note(c, reasons, "document-unreadable", "damaged OLE2 structure (the root entry has siblings)");
+		inspect_unmap(m, size);
+		return 0;
 	}
 	unsigned complaints = gsf_complaints;
 	GsfInput *in = gsf_input_memory_new(m, (gsf_off_t)size, FALSE);

@@ -37,9 +37,6 @@ html2text)
 	INSPECT_SEED_DIR="$out/corpus-inspect" TEXTENC_SEED_DIR="$out/corpus-textenc" \
 		"$out/test/test-inspect" >/dev/null || true ;;
 esac
-# The slow unwinder at malloc: GLib has no frame pointers, so the fast one
-# stops at g_malloc and the libgsf suppression below could not match.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}fast_unwind_on_malloc=0"
-export LSAN_OPTIONS=suppressions=test/fuzz/inspect.supp UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 "$out/test/fuzz/fuzz-$target" -max_total_time="$secs" -max_len=65536 -timeout=20 -rss_limit_mb=2048 \
 	-print_final_stats=1 -artifact_prefix=test/fuzz/findings/ "$@" "$corpus"

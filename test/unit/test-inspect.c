@@ -826,6 +826,19 @@ static GByteArray *s_ole_package(void)
 {
 	return OLE({ "\001Ole10Native", "\x10\0\0\0a.exe\0", 10 }, { "\001CompObj", compobj, sizeof compobj });
 }
+/* The root entry given sibling links ([MS-CFB] forbids them; libgsf would
+ * leak what it builds from them) */
+static GByteArray *s_doc_root_siblings(void)
+{
+	GByteArray *b = s_doc_clean();
+	unsigned shift = b->data[0x1e];
+	guint32 sect = (guint32)b->data[0x30] | (guint32)b->data[0x31] << 8 | (guint32)b->data[0x32] << 16 |
+	               (guint32)b->data[0x33] << 24;
+	size_t root = ((size_t)sect + 1) << shift;
+	g_assert(root + 0x4c <= b->len);
+	memcpy(b->data + root + 0x44, "\x01\0\0\0\x02\0\0\0", 8);
+	return b;
+}
 static GByteArray *s_xls_clean(void) { return OLE({ "Workbook", biff_plain, sizeof biff_plain }); }
 static GByteArray *s_xls_xlm(void) { return OLE({ "Workbook", biff_xlm, sizeof biff_xlm }); }
 static GByteArray *s_xls_vba(void)
@@ -1249,6 +1262,8 @@ static const fcase cases[] = {
 	{ "doc with package", s_doc_package, "a.doc", NULL, NULL, "embedded-object", NULL, 0 },
 	{ "xls with xlm", s_xls_xlm, "a.xls", NULL, NULL, "macro", "Excel 4.0 macro sheet", 0 },
 	{ "xls with vba", s_xls_vba, "a.xls", NULL, NULL, "macro", NULL, 0 },
+	{ "doc whose root entry has siblings", s_doc_root_siblings, "文書.doc", NULL, NULL, "document-unreadable",
+	  "document-unreadable (damaged OLE2 structure (the root entry has siblings))", 0 },
 	{ "xls encrypted", s_xls_filepass, "a.xls", NULL, NULL, "encrypted", NULL, 0 },
 	{ "encrypted docx", s_docx_encrypted, "秘密.docx", NULL, NULL, "encrypted", NULL, 0 },
 	{ "eml with a pdf", s_eml_pdf, "転送.eml", NULL, NULL, "", NULL, 0 },
