@@ -50,19 +50,26 @@ bool pipeline_header_replaced(const char *name)
 	       (n == 16 && g_ascii_strncasecmp(name, "x-mugai-released", 16) == 0);
 }
 
-/* The original mapped read-only, when nobody else can change it under us:
- * an unnamed file (the milter's spool, a memfd, the CLI's copy of stdin).
- * A named file could be truncated by its owner meanwhile, and reading a
- * mapping past the new end is SIGBUS, so those are read with pread. */
-static const unsigned char *map_unnamed(int fd, uint64_t size)
+/* A stream over the original for the parser, and the original's bytes.
+ * Mapped read-only when nobody else can change it under us: an unnamed file
+ * (the milter's spool, a memfd, the CLI's copy of stdin).  A named file
+ * could be truncated by its owner meanwhile, and reading a mapping past the
+ * new end is SIGBUS, so those are read through a file stream and pread.
+ * GMime's mapping is the only one: the hash and the raw look read it too
+ * (*MAP, valid while the stream lives), so the file is mapped and faulted
+ * in once.  PFD is the caller's duplicate, owned by the stream. */
+static GMimeStream *open_original(int pfd, uint64_t size, const unsigned char **map)
 {
-	if (size == 0 || size > SIZE_MAX || !fd_is_unnamed_file(fd, size))
-		return NULL;
-	void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
-	if (p == MAP_FAILED)
-		return NULL;
-	madvise(p, (size_t)size, MADV_SEQUENTIAL);
-	return p;
+	*map = NULL;
+	if (size > 0 && size <= SIZE_MAX && fd_is_unnamed_file(pfd, size)) {
+		GMimeStream *s = g_mime_stream_mmap_new(pfd, PROT_READ, MAP_PRIVATE);
+		if (s) {
+			*map = (const unsigned char *)GMIME_STREAM_MMAP(s)->map;
+			madvise((void *)*map, (size_t)size, MADV_SEQUENTIAL);
+			return s;
+		}
+	}
+	return g_mime_stream_fs_new(pfd);
 }
 
 /* SHA-256 of the original bytes, from MAP or else read with pread (so the
@@ -219,8 +226,8 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 	walk_ctx w = { 0 };
 	char qid[QUARANTINE_ID_MAX] = "";
 	struct stat st;
-	const unsigned char *map = NULL;   /* the original, when map_unnamed could */
-	size_t map_len = 0;
+	GMimeStream *stream = NULL;
+	const unsigned char *map = NULL;   /* the original, when open_original mapped it */
 
 	r->ts = result_now_rfc3339();
 	r->from = g_strdup(env->env_from);
@@ -237,8 +244,14 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 		result_add_reason(r->reasons, "internal:read");
 		goto decide;
 	}
-	map = map_unnamed(fd, (uint64_t)st.st_size);
-	map_len = map ? (size_t)st.st_size : 0;
+	int pfd = dup(fd);
+	if (pfd < 0 || lseek(pfd, 0, SEEK_SET) < 0) {
+		if (pfd >= 0)
+			close(pfd);
+		result_add_reason(r->reasons, "internal:read");
+		goto decide;
+	}
+	stream = open_original(pfd, (uint64_t)st.st_size, &map);
 	if (hash_fd(fd, map, (uint64_t)st.st_size, r->sha256) < 0) {
 		result_add_reason(r->reasons, "internal:read");
 		goto decide;
@@ -249,20 +262,7 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 		goto decide;
 	}
 
-	int pfd = dup(fd);
-	if (pfd < 0 || lseek(pfd, 0, SEEK_SET) < 0) {
-		if (pfd >= 0)
-			close(pfd);
-		result_add_reason(r->reasons, "internal:read");
-		goto decide;
-	}
-	/* GMime maps it too when it is safe to (see map_unnamed): the parser
-	 * then reads memory instead of making a read(2) per 4 KB */
-	GMimeStream *stream = map ? g_mime_stream_mmap_new(pfd, PROT_READ, MAP_PRIVATE) : NULL;
-	if (!stream)
-		stream = g_mime_stream_fs_new(pfd);
 	parser = g_mime_parser_new_with_stream(stream);
-	g_object_unref(stream);
 	opts = walk_parser_options(r);
 	msg = g_mime_parser_construct_message(parser, opts);
 	if (!msg) {
@@ -352,8 +352,8 @@ decide:
 		g_object_unref(parser);
 	if (opts)
 		g_mime_parser_options_free(opts);
-	if (map)
-		munmap((void *)map, map_len);
+	if (stream)
+		g_object_unref(stream);   /* the mapping goes with its last reference */
 	*out = output;
 	*res = r;
 	return r->verdict;
