@@ -50,26 +50,59 @@ bool pipeline_header_replaced(const char *name)
 	       (n == 16 && g_ascii_strncasecmp(name, "x-mugai-released", 16) == 0);
 }
 
-/* A stream over the original for the parser, and the original's bytes.
- * Mapped read-only when nobody else can change it under us: an unnamed file
- * (the milter's spool, a memfd, the CLI's copy of stdin).  A named file
- * could be truncated by its owner meanwhile, and reading a mapping past the
- * new end is SIGBUS, so those are read through a file stream and pread.
- * GMime's mapping is the only one: the hash and the raw look read it too
- * (*MAP, valid while the stream lives), so the file is mapped and faulted
- * in once.  PFD is the caller's duplicate, owned by the stream. */
-static GMimeStream *open_original(int pfd, uint64_t size, const unsigned char **map)
+/* Originals up to this size are read into memory (a buffer each thread
+ * keeps for the next message); larger ones are mapped or read as a file.
+ * On this kind of machine (a paravirtualised VM) faulting a fresh mapping
+ * in and unmapping it cost as much as hashing the bytes twice. */
+#define ORIGINAL_READ_MAX (8u << 20)
+
+static _Thread_local GByteArray *original_buf;
+
+/* A stream over the original for the parser, and the original's bytes in
+ * *BYTES for the hash and the raw look (NULL when there is no such view:
+ * they then pread FD).  Small originals are read whole; a larger one is
+ * mapped read-only when nobody else can change it under us, an unnamed file
+ * (the milter's spool, a memfd, the CLI's copy of stdin): a named file could
+ * be truncated by its owner meanwhile, and reading a mapping past the new
+ * end is SIGBUS, so those are read through a file stream.  PFD is the
+ * caller's duplicate, owned by the stream.  *BYTES is valid until
+ * release_original(). */
+static GMimeStream *open_original(int pfd, uint64_t size, const unsigned char **bytes)
 {
-	*map = NULL;
-	if (size > 0 && size <= SIZE_MAX && fd_is_unnamed_file(pfd, size)) {
+	*bytes = NULL;
+	if (size > 0 && size <= ORIGINAL_READ_MAX) {
+		if (!original_buf)
+			original_buf = g_byte_array_new();
+		g_byte_array_set_size(original_buf, (guint)size);
+		if (fd_pread_full(pfd, original_buf->data, (size_t)size, 0) == (ssize_t)size) {
+			close(pfd);
+			GMimeStream *s = g_mime_stream_mem_new();
+			g_mime_stream_mem_set_byte_array(GMIME_STREAM_MEM(s), original_buf);   /* not owned */
+			*bytes = original_buf->data;
+			return s;
+		}
+		g_byte_array_set_size(original_buf, 0);   /* changed under us: read as a file */
+	} else if (size > 0 && size <= SIZE_MAX && fd_is_unnamed_file(pfd, size)) {
 		GMimeStream *s = g_mime_stream_mmap_new(pfd, PROT_READ, MAP_PRIVATE);
 		if (s) {
-			*map = (const unsigned char *)GMIME_STREAM_MMAP(s)->map;
-			madvise((void *)*map, (size_t)size, MADV_SEQUENTIAL);
+			*bytes = (const unsigned char *)GMIME_STREAM_MMAP(s)->map;
+			madvise((void *)*bytes, (size_t)size, MADV_SEQUENTIAL);
 			return s;
 		}
 	}
 	return g_mime_stream_fs_new(pfd);
+}
+
+/* After the last use of the bytes: a buffer grown past half the read limit
+ * (a big message) is not kept for the next one. */
+static void release_original(GMimeStream *stream)
+{
+	if (stream)
+		g_object_unref(stream);   /* a mapping goes with its last reference */
+	if (original_buf && original_buf->len > ORIGINAL_READ_MAX / 2) {
+		g_byte_array_unref(original_buf);
+		original_buf = NULL;
+	}
 }
 
 /* SHA-256 of the original bytes, from MAP or else read with pread (so the
@@ -227,7 +260,7 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 	char qid[QUARANTINE_ID_MAX] = "";
 	struct stat st;
 	GMimeStream *stream = NULL;
-	const unsigned char *map = NULL;   /* the original, when open_original mapped it */
+	const unsigned char *map = NULL;   /* the original's bytes, when open_original has them */
 
 	r->ts = result_now_rfc3339();
 	r->from = g_strdup(env->env_from);
@@ -352,8 +385,7 @@ decide:
 		g_object_unref(parser);
 	if (opts)
 		g_mime_parser_options_free(opts);
-	if (stream)
-		g_object_unref(stream);   /* the mapping goes with its last reference */
+	release_original(stream);
 	*out = output;
 	*res = r;
 	return r->verdict;
