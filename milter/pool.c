@@ -216,7 +216,10 @@ static void release(pool *p, struct slot *s, bool ok)
 	pthread_mutex_lock(&p->lock);
 	if (ok && s->gen == p->gen && !p->stopping && (p->max_jobs == 0 || s->jobs < p->max_jobs)) {
 		s->state = SLOT_IDLE;
-		pthread_cond_broadcast(&p->changed);
+		/* One slot for one waiter: a broadcast would wake every message
+		 * waiting for a worker (a dozen at concurrency 16) to find it
+		 * taken.  Waiters also look again every POOL_SLICE_MS. */
+		pthread_cond_signal(&p->changed);
 		pthread_mutex_unlock(&p->lock);
 		return;
 	}
