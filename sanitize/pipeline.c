@@ -64,8 +64,8 @@ static _Thread_local GByteArray *original_buf;
  * mapped read-only when nobody else can change it under us, an unnamed file
  * (the milter's spool, a memfd, the CLI's copy of stdin): a named file could
  * be truncated by its owner meanwhile, and reading a mapping past the new
- * end is SIGBUS, so those are read through a file stream.  PFD is the
- * caller's duplicate, owned by the stream.  *BYTES is valid until
+ * end is SIGBUS, so those are read through a file stream.  PFD, the
+ * caller's duplicate, is consumed.  *BYTES is valid until
  * release_original(). */
 static GMimeStream *open_original(int pfd, uint64_t size, const unsigned char **bytes)
 {
