@@ -457,7 +457,7 @@ static void ole_dir(ole_walk *w, GsfInfile *dir, const char *dirpath, int level)
 }
 
 /* Whether the root directory entry of an OLE2 file has sibling links.
- * [MS-CFB] 2.6.3 says they MUST be NOSTREAM; libgsf 1.14.50 follows them
+ * [MS-CFB] says they MUST be NOSTREAM; libgsf 1.14.50 follows them
  * anyway, with no parent, and never frees what it builds there (a leak per
  * such file, in a long-lived worker).  So such a file is refused before
  * libgsf opens it: two fields of the header and two of the root entry. */
