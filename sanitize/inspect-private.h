@@ -1,7 +1,7 @@
 /* inspect-private.h - what inspect.c, archive.c, office.c, pdf.c, tnef.c
  * and eml.c share.
  *
- * Not for callers outside these five files: they use inspect.h.  One
+ * Not for callers outside these six files: they use inspect.h.  One
  * inspect_ctx lives for one inspect_file() call and carries the limits, the
  * totals summed over every nesting level, and the path of the file being
  * looked at (for findings).  The reasons a detector adds always go to the
@@ -14,6 +14,18 @@
 
 #include "sanitize/inspect.h"
 #include <stddef.h>
+#include <stdint.h>
+
+/* Little-endian fields of the binary formats the detectors read (zip,
+ * OLE2, PowerPoint and BIFF records, TNEF). */
+static inline uint16_t inspect_le16(const unsigned char *p)
+{
+	return (uint16_t)(p[0] | p[1] << 8);
+}
+static inline uint32_t inspect_le32(const unsigned char *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
 
 enum inspect_kind {
 	INSPECT_KIND_NONE,

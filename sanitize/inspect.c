@@ -759,11 +759,6 @@ bool inspect_wants_file(const char *name, const char *name2, const char *declare
 	return classify_names(name, name2, declared, detected, head, hlen) != INSPECT_KIND_NONE;
 }
 
-static uint32_t le32(const unsigned char *p)
-{
-	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
 {
 	/* the end-of-central-directory record: 22 bytes and a comment that
@@ -777,7 +772,7 @@ bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
 			continue;
 		size_t comment = (size_t)(e[20] | e[21] << 8);
 		uint64_t at = size - tlen + i;
-		if (i + 22 + comment == tlen && le32(e + 12) > 0 && le32(e + 12) <= at)
+		if (i + 22 + comment == tlen && inspect_le32(e + 12) > 0 && inspect_le32(e + 12) <= at)
 			return true;
 	}
 	return false;

@@ -255,8 +255,8 @@ static void ole_ppt_doc(ole_walk *w, GsfInput *in)
 		guint8 h[8];
 		if (gsf_input_seek(in, pos, G_SEEK_SET) || !gsf_input_read(in, 8, h))
 			break;
-		unsigned ver = h[0] & 0x0f, type = h[2] | h[3] << 8;
-		guint32 len = (guint32)h[4] | (guint32)h[5] << 8 | (guint32)h[6] << 16 | (guint32)h[7] << 24;
+		unsigned ver = h[0] & 0x0f, type = inspect_le16(h + 2);
+		guint32 len = inspect_le32(h + 4);
 		if (type == 0x0400)
 			vba++;
 		else if (type == 0x1011)
@@ -281,7 +281,7 @@ static void ole_biff(ole_walk *w, GsfInput *in)
 		guint8 h[6];
 		if (!gsf_input_read(in, 4, h))
 			return;
-		unsigned type = h[0] | h[1] << 8, len = h[2] | h[3] << 8;
+		unsigned type = inspect_le16(h), len = inspect_le16(h + 2);
 		pos += 4;
 		if (type == 0x002f) {
 			note(w->c, w->reasons, "encrypted", "Excel workbook encryption");
@@ -319,7 +319,7 @@ static char *msg_string(GsfInfile *att, const char *tag)
 		gunichar2 u[sizeof buf / 2];
 		size_t k = 0;
 		for (size_t i = 0; i + 1 < n; i += 2) {
-			u[k] = (gunichar2)(buf[i] | buf[i + 1] << 8);
+			u[k] = inspect_le16(buf + i);
 			if (!u[k])
 				break;
 			k++;
@@ -465,11 +465,10 @@ static bool ole_root_has_siblings(const unsigned char *m, uint64_t size)
 {
 	if (size < 512)
 		return false;
-	unsigned shift = (unsigned)m[0x1e] | (unsigned)m[0x1f] << 8;
+	unsigned shift = inspect_le16(m + 0x1e);
 	if (shift != 9 && shift != 12)
 		return false;   /* libgsf refuses other sector sizes itself */
-	uint64_t sect = (uint64_t)m[0x30] | (uint64_t)m[0x31] << 8 | (uint64_t)m[0x32] << 16 |
-	                (uint64_t)m[0x33] << 24;
+	uint64_t sect = inspect_le32(m + 0x30);
 	uint64_t root = (sect + 1) << shift;
 	if (sect >= 0xfffffffa || root > size || size - root < 0x4c)
 		return false;

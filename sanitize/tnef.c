@@ -58,11 +58,6 @@ typedef struct tnef_walk {
 	int err;                  /* negative errno: stop, tempfail */
 } tnef_walk;
 
-static uint32_t le32(const unsigned char *p)
-{
-	return p[0] | p[1] << 8 | p[2] << 16 | (uint32_t)p[3] << 24;
-}
-
 /* ---------- libytnef's printf ---------- */
 
 static ssize_t drop(void *cookie, const char *buf, size_t n)
@@ -111,7 +106,7 @@ static const char *tnef_frame(const unsigned char *m, size_t size, GArray *atts,
 	for (size_t off = 6; off < size;) {
 		if (size - off < ATTR_HEAD + 2)
 			return "truncated";
-		uint32_t id = le32(m + off + 1), len = le32(m + off + 5);
+		uint32_t id = inspect_le32(m + off + 1), len = inspect_le32(m + off + 5);
 		if (len > size - off - ATTR_HEAD - 2)
 			return "truncated";
 		if (len == 0)
@@ -338,10 +333,10 @@ static void tnef_body(tnef_walk *w, const tnef_att *msg)
 		size_t size = (size_t)v->size;
 		uint32_t raw = 0, magic = 0;
 		if (size >= 16) {
-			raw = le32(v->data + 4);
-			magic = le32(v->data + 8);
+			raw = inspect_le32(v->data + 4);
+			magic = inspect_le32(v->data + 8);
 		}
-		if (size < 16 || le32(v->data) != size - 4) {
+		if (size < 16 || inspect_le32(v->data) != size - 4) {
 			bad = "RTF body damaged";
 		} else if (raw > 9 * (uint64_t)size + 4096) {
 			bad = "RTF body larger than its data can hold";   /* LZFu expands at most 8.5 times */
@@ -408,7 +403,7 @@ int inspect_tnef(inspect_ctx *c, int fd, uint64_t size, GPtrArray *reasons)
 	if (err)
 		return err;
 	tnef_walk w = { .c = c, .m = m, .reasons = reasons };
-	if (!m || size < 6 || le32(m) != TNEF_SIGNATURE) {
+	if (!m || size < 6 || inspect_le32(m) != TNEF_SIGNATURE) {
 		unreadable(&w, NULL, "not a TNEF stream");
 		inspect_unmap(m, size);
 		return 0;
