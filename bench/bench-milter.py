@@ -17,7 +17,7 @@ two builds can be compared without Postfix's share and its noise.
 Corpus: bench/postfix's (gen_corpus.py, 200 messages of ~420 KB, same seed),
 under ROOT.  Each round sends COUNT messages over CONC parallel sessions and
 prints messages/s, the milter's CPU ms per message (main process, workers)
-from /proc, and the replies seen (every message must end in an accept or a
+and its minor page faults per message from /proc, and the replies seen (every message must end in an accept or a
 replaced body; anything else is counted and printed).  --cpu pins the milter
 and its workers (taskset list), so that another process pinned elsewhere
 disturbs the figures less.  The quarantine, spool and audit log are under
@@ -143,19 +143,23 @@ def one(path, hdrs, body, i):
 
 
 def tree_cpu(root_pid):
-    """(main, workers) CPU seconds: the daemon itself, and its children live
-    or reaped."""
-    table = {pid: (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]))
+    """(main, workers) CPU seconds and (main, workers) minor page faults: the
+    daemon itself, and its children live or reaped."""
+    # f[0] is the state field: f[k] is /proc/PID/stat's field k + 3.
+    table = {pid: (int(f[1]), int(f[11]) + int(f[12]), int(f[13]) + int(f[14]),
+                   int(f[7]), int(f[8]))
              for pid, f in pfinstance.proc_stats()}
     kids = {}
-    for pid, (ppid, _, _) in table.items():
-        kids.setdefault(ppid, []).append(pid)
+    for pid, row in table.items():
+        kids.setdefault(row[0], []).append(pid)
     main = table[root_pid][1] / CLK
     workers = table[root_pid][2] / CLK
+    mflt, wflt = table[root_pid][3], table[root_pid][4]
     for w in pfinstance.descendants(kids, [root_pid]):
         if w != root_pid:
             workers += (table[w][1] + table[w][2]) / CLK
-    return main, workers
+            wflt += table[w][3] + table[w][4]
+    return main, workers, mflt, wflt
 
 
 def run_round(path, corpus, count, conc, root_pid):
@@ -175,7 +179,7 @@ def run_round(path, corpus, count, conc, root_pid):
             with lock:
                 replies[r] = replies.get(r, 0) + 1
 
-    m0, w0 = tree_cpu(root_pid)
+    m0, w0, mf0, wf0 = tree_cpu(root_pid)
     t0 = time.monotonic()
     ts = [threading.Thread(target=worker) for _ in range(conc)]
     for t in ts:
@@ -183,8 +187,9 @@ def run_round(path, corpus, count, conc, root_pid):
     for t in ts:
         t.join()
     el = time.monotonic() - t0
-    m1, w1 = tree_cpu(root_pid)
-    return el, (m1 - m0) * 1000 / count, (w1 - w0) * 1000 / count, replies
+    m1, w1, mf1, wf1 = tree_cpu(root_pid)
+    return (el, (m1 - m0) * 1000 / count, (w1 - w0) * 1000 / count,
+            ((mf1 - mf0) / count, (wf1 - wf0) / count), replies)
 
 
 def main():
@@ -231,11 +236,12 @@ def main():
                 subprocess.run(["taskset", "-a", "-p", "-c", a.cpu, str(pid)], capture_output=True)
         res = []
         for r in range(a.rounds):
-            el, mcpu, wcpu, replies = run_round(sock, corpus, a.count, a.conc, m.proc.pid)
+            el, mcpu, wcpu, flt, replies = run_round(sock, corpus, a.count, a.conc, m.proc.pid)
             bad = {k: v for k, v in replies.items() if not k.startswith(("accept", "continue"))}
             res.append((a.count / el, mcpu, wcpu))
-            print("round %d: %7.1f msgs/s  milter CPU ms/msg: main %.2f  workers %.2f  total %.2f%s"
-                  % (r + 1, a.count / el, mcpu, wcpu, mcpu + wcpu,
+            print("round %d: %7.1f msgs/s  milter CPU ms/msg: main %.2f  workers %.2f  total %.2f"
+                  "  page faults/msg: main %.0f  workers %.0f%s"
+                  % (r + 1, a.count / el, mcpu, wcpu, mcpu + wcpu, flt[0], flt[1],
                      "  NOT ACCEPTED: %s" % bad if bad else ""))
         med = sorted(res, key=lambda x: x[1] + x[2])[len(res) // 2]
         print("median: %.1f msgs/s, milter CPU ms/msg main %.2f + workers %.2f = %.2f"

@@ -314,11 +314,12 @@ static void progress(void *arg)
  * refused a piece). */
 static int replace_body(SMFICTX *ctx, int fd, uint64_t offset)
 {
-	unsigned char *out = g_malloc(body_chunk), in[4096], prev = 0;
+	/* the output is read in pieces as big as those handed over */
+	unsigned char *out = g_malloc(2 * (size_t)body_chunk), *in = out + body_chunk, prev = 0;
 	size_t o = 0;
 	int rc = 0;
 	for (;;) {
-		ssize_t n = pread(fd, in, sizeof in, (off_t)offset);
+		ssize_t n = pread(fd, in, body_chunk, (off_t)offset);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
