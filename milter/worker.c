@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -272,6 +273,13 @@ static int run_job(const mugai_config *cfg, int sock, job *j, int msg_fd)
 int worker_main(int sock, const char *config_path, bool log_stderr)
 {
 	prctl(PR_SET_NAME, "mugai-worker");   /* ps, top and perf say which process is which */
+	/* Freed heap is kept for the next message instead of being handed back
+	 * and faulted in again, page by page (15-20 minor faults a message with
+	 * glibc's defaults, each microseconds on a paravirtualised VM): up to
+	 * 32 MiB of free heap top stays, blocks of 16 MiB and more are mapped
+	 * apart and returned when freed.  bench/bench-milter.py shows the faults. */
+	mallopt(M_MMAP_THRESHOLD, 16 << 20);
+	mallopt(M_TRIM_THRESHOLD, 32 << 20);
 	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
 	signal(SIGPIPE, SIG_IGN);
 	signal(SIGXFSZ, SIG_IGN);   /* a write past RLIMIT_FSIZE fails with EFBIG: a reason, not a death */
