@@ -37,7 +37,10 @@ Reported per run (a JSON line appended to ROOT/results.jsonl, and a table):
                         the sink or this client, as a share of all cores:
                         other tenants and kernel work (noise indicator)
 With --rounds R the table shows the median of the R runs of each cell.
-Then, per concurrency, the ratio mugai / none of messages/s and of CPU.
+Then, per concurrency, the ratio mugai / none of messages/s and of CPU, and
+with several rounds each round's own ratio (mugai against the none run just
+before it) with their median: on a VM whose speed drifts, that median is the
+figure to quote.
 For mugai runs it also checks that one audit line was written per message
 and that every changed message has its original in the quarantine.
 """
@@ -453,6 +456,21 @@ def summary(results, configs, concs):
             if a and b and cb:
                 print("%s / none at concurrency %2d: %.2fx the messages/s, %.1fx the CPU per message"
                       " (Postfix + milter)" % (label, c, a / b, ca / cb))
+            # Each round's own ratio, against the none run just before it: the
+            # line above divides medians taken apart, which can pair a fast
+            # none with a fast mugai from different moments of a drifting VM.
+            own, last_none = [], None
+            for r in results:
+                if r["concurrency"] != c:
+                    continue
+                ok = r["drained"] and not r["failures"] and r["msgs_s"]
+                if r["label"] == "none":
+                    last_none = r if ok else None
+                elif r["label"] == label and ok and last_none:
+                    own.append(r["msgs_s"] / last_none["msgs_s"])
+            if len(own) > 1:
+                print("%s / none at concurrency %2d, each round against its own none run: median %.2fx"
+                      " (%s)" % (label, c, statistics.median(own), ", ".join("%.2f" % x for x in own)))
 
 
 def main():
