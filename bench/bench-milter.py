@@ -17,8 +17,9 @@ two builds can be compared without Postfix's share and its noise.
 Corpus: bench/postfix's (gen_corpus.py, 200 messages of ~420 KB, same seed),
 under ROOT.  Each round sends COUNT messages over CONC parallel sessions and
 prints messages/s, the milter's CPU ms per message (main process, workers)
-and its minor page faults per message from /proc, and the replies seen (every message must end in an accept or a
-replaced body; anything else is counted and printed).  --cpu pins the milter
+and its minor page faults per message from /proc, and the replies seen
+(every message must end in an accept or a replaced body; anything else is
+counted and printed).  --cpu pins the milter
 and its workers (taskset list), so that another process pinned elsewhere
 disturbs the figures less.  The quarantine, spool and audit log are under
 ROOT on the same file system, fsync'ed as in production.

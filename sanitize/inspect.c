@@ -770,7 +770,7 @@ bool inspect_tail_has_zip(const unsigned char *tail, size_t tlen, uint64_t size)
 		const unsigned char *e = tail + i;
 		if (memcmp(e, "PK\x05\x06", 4) != 0)
 			continue;
-		size_t comment = (size_t)(e[20] | e[21] << 8);
+		size_t comment = inspect_le16(e + 20);
 		uint64_t at = size - tlen + i;
 		if (i + 22 + comment == tlen && inspect_le32(e + 12) > 0 && inspect_le32(e + 12) <= at)
 			return true;

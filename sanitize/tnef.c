@@ -115,7 +115,7 @@ static const char *tnef_frame(const unsigned char *m, size_t size, GArray *atts,
 		unsigned sum = 0;
 		for (uint32_t i = 0; i < len; i++)
 			sum += d[i];
-		if ((sum & 0xffff) != (unsigned)(d[len] | d[len + 1] << 8))
+		if ((sum & 0xffff) != inspect_le16(d + len))
 			return "checksum mismatch";
 		int slot = id == attAttachRenddata ? A_REND : id == attAttachTitle ? A_TITLE :
 		           id == attAttachData ? A_DATA : id == attAttachment ? A_PROPS : -1;
