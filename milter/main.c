@@ -37,7 +37,8 @@
 static const char usage_text[] =
 	"usage: mugai-milter [-c FILE] [-f] [-t]\n"
 	"  -c FILE  configuration (default " MUGAI_DEFAULT_CONFIG " if it exists)\n"
-	"  -f       stay in the foreground and log to stderr as well\n"
+	"  -f       stay in the foreground and log to stderr as well (unless\n"
+	"           stderr is the systemd journal, which has the syslog lines)\n"
 	"  -t       check the configuration and exit (0 good, 2 bad)\n";
 
 struct args {
@@ -46,6 +47,19 @@ struct args {
 	bool test;
 	int worker_fd;   /* -1 unless --worker */
 };
+
+/* Under systemd (the unit runs -f) stderr is a journal stream, and the
+ * journal also receives syslog: a copy of each line on stderr would log
+ * it twice.  systemd names that stream in JOURNAL_STREAM ("DEV:INODE"). */
+static bool stderr_is_journal(void)
+{
+	const char *js = getenv("JOURNAL_STREAM");
+	unsigned long long dev, ino;
+	struct stat st;
+	if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) < 0)
+		return false;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
 
 static int parse_args(int argc, char **argv, struct args *a)
 {
@@ -270,7 +284,8 @@ int main(int argc, char **argv)
 		return 0;
 	}
 
-	openlog("mugai", LOG_PID | (a.foreground ? LOG_PERROR : 0), LOG_MAIL);
+	bool log_stderr = a.foreground && !stderr_is_journal();
+	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
 	/* Threads inherit the mask: block before libmilter or we start any. */
 	sigset_t set;
 	sigemptyset(&set);
@@ -294,7 +309,7 @@ int main(int argc, char **argv)
 		pthread_attr_destroy(&ta);
 	}
 
-	pool *workers = pool_new("/proc/self/exe", (unsigned)cfg->milter_workers, a.foreground);
+	pool *workers = pool_new("/proc/self/exe", (unsigned)cfg->milter_workers, log_stderr);
 	pool_set_max_jobs(workers, (unsigned)cfg->milter_worker_messages);
 	struct stat sock_st = { 0 };
 	if (filter_register(workers) < 0 || open_socket(cfg, &user, gid, gid_set, &sock_st) < 0 ||

@@ -20,6 +20,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -78,17 +79,33 @@ class Milter:
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(CONF.format(dir=self.dir, timeout=self.timeout, sanitize=sanitize_extra))
 
-    def start(self):
+    def start(self, journal=False):
+        """JOURNAL: stderr (the log file) announced as systemd's journal
+        stream, as under the unit; the milter then logs to syslog only, and
+        readiness is the socket accepting, not the "started on" line."""
         env = dict(os.environ, MUGAI_TEST_FAULT=self.fault, MUGAI_TEST_BODY_CHUNK=str(CHUNK))
         log = open(self.logfile, "w")
+        st = os.fstat(log.fileno())
+        # a stream that is not stderr must not silence it
+        env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino + (0 if journal else 1))
         self.proc = subprocess.Popen([self.exe, "-f", "-c", self.conf], stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline and self.proc.poll() is None:
-            if "started on" in self.log():
+            if self.accepting() if journal else "started on" in self.log():
                 return True
             time.sleep(0.05)
         return False
+
+    def accepting(self):
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.connect(self.sock)
+            return True
+        except OSError:
+            return False
+        finally:
+            s.close()
 
     def log(self):
         with open(self.logfile, encoding="utf-8", errors="replace") as f:
@@ -372,6 +389,13 @@ def main():
              "worker_messages = 2: workers replaced, two running (%d started)" % len(started), r.log()[-2000:])
         t.ok(not re.search(r"killed|died", r.log()), "worker_messages = 2: retired, not killed", r.log()[-2000:])
         r.stop()
+
+        # under systemd stderr is the journal, which has the syslog lines already
+        j = Milter(milter, tmp, "journal")
+        t.ok(j.start(journal=True), "-f with stderr as the journal stream starts", j.log())
+        deliver(t, mugai, j, tmp, clean, "EJOURN1", "clean", "Content-Type", "stderr as the journal: message delivered")
+        j.stop()
+        t.ok("mugai[" not in j.log(), "stderr as the journal: no line copied to it (syslog has them)", j.log()[-2000:])
 
         # [policy] on_suspect = discard: accepted, not delivered, original kept
         d = Milter(milter, tmp, "discard")
