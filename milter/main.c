@@ -24,6 +24,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <syslog.h>
+#include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "config/config.h"
@@ -344,8 +345,16 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	syslog(LOG_INFO, "started on %s with %u workers", cfg->milter_socket, (unsigned)cfg->milter_workers);
+	/* The socket listens (connections wait in its backlog until smfi_main
+	 * takes them) and the workers run: under the unit (Type=notify) systemd
+	 * counts the service started only now, so Postfix, ordered after it,
+	 * does not meet a missing socket, and a start that fails is reported as
+	 * failed.  Without NOTIFY_SOCKET this does nothing. */
+	sd_notifyf(0, "READY=1\nSTATUS=serving on %s with %u workers", cfg->milter_socket,
+	           (unsigned)cfg->milter_workers);
 
 	int r = smfi_main();
+	sd_notify(0, "STOPPING=1\nSTATUS=finishing the messages in progress");
 
 	/* libmilter stops reading new commands; messages already at end of
 	 * data finish, up to the drain deadline, then their workers are killed

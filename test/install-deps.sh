@@ -1,6 +1,7 @@
 #!/bin/sh
 # Debian 12 packages needed to build mugai, run its tests and the demo:
 # the libraries (sqlite3 for the quarantine index, libcurl for releases,
+# libsystemd for the milter's readiness notice under its unit,
 # libytnef for Outlook's winmail.dat),
 # Postfix and its tools (smtp-sink, swaks), miltertest,
 # clamd with ClamAV's test files (test/clamav.py starts its own clamd),
@@ -9,7 +10,7 @@
 set -e
 PKGS="build-essential meson ninja-build pkg-config python3 procps
  libglib2.0-dev libgmime-3.0-dev libmagic-dev libmagic1 libxml2-dev libinih-dev
- libjson-c-dev libarchive-dev libssl-dev libmilter-dev libgsf-1-dev zlib1g-dev libqpdf-dev
+ libjson-c-dev libarchive-dev libssl-dev libmilter-dev libsystemd-dev libgsf-1-dev zlib1g-dev libqpdf-dev
  libytnef0-dev libsqlite3-dev libcurl4-openssl-dev
  postfix swaks miltertest clamav-daemon clamav-testfiles clang libclang-rt-14-dev
  ripmime"

@@ -79,18 +79,19 @@ class Milter:
         with open(self.conf, "w", encoding="utf-8") as f:
             f.write(CONF.format(dir=self.dir, timeout=self.timeout, sanitize=sanitize_extra))
 
-    def start(self, journal=False):
+    def start(self, journal=False, env=None, wait=True):
         """JOURNAL: stderr (the log file) announced as systemd's journal
         stream, as under the unit; the milter then logs to syslog only, and
-        readiness is the socket accepting, not the "started on" line."""
-        env = dict(os.environ, MUGAI_TEST_FAULT=self.fault, MUGAI_TEST_BODY_CHUNK=str(CHUNK))
+        readiness is the socket accepting, not the "started on" line.
+        ENV: more environment; WAIT=False: return once started."""
+        env = dict(os.environ, MUGAI_TEST_FAULT=self.fault, MUGAI_TEST_BODY_CHUNK=str(CHUNK), **(env or {}))
         log = open(self.logfile, "w")
         st = os.fstat(log.fileno())
         # a stream that is not stderr must not silence it
         env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino + (0 if journal else 1))
         self.proc = subprocess.Popen([self.exe, "-f", "-c", self.conf], stdout=log, stderr=subprocess.STDOUT, env=env)
         log.close()
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + (60 if wait else 0)
         while time.monotonic() < deadline and self.proc.poll() is None:
             if self.accepting() if journal else "started on" in self.log():
                 return True
@@ -390,11 +391,28 @@ def main():
         t.ok(not re.search(r"killed|died", r.log()), "worker_messages = 2: retired, not killed", r.log()[-2000:])
         r.stop()
 
-        # under systemd stderr is the journal, which has the syslog lines already
+        # as under the unit: stderr is the journal, which has the syslog lines
+        # already, and systemd (Type=notify) waits for READY=1 on NOTIFY_SOCKET
         j = Milter(milter, tmp, "journal")
-        t.ok(j.start(journal=True), "-f with stderr as the journal stream starts", j.log())
+        notify_path = os.path.join(j.dir, "notify")
+        ns = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        ns.bind(notify_path)
+        ns.settimeout(60)
+        j.start(journal=True, env={"NOTIFY_SOCKET": notify_path}, wait=False)
+        try:
+            note = ns.recv(4096).decode()
+        except OSError as e:
+            note = repr(e)
+        t.ok("READY=1" in note.split("\n") and j.accepting(),
+             "under systemd: READY=1 on NOTIFY_SOCKET, and by then the milter socket accepts", note + j.log())
         deliver(t, mugai, j, tmp, clean, "EJOURN1", "clean", "Content-Type", "stderr as the journal: message delivered")
         j.stop()
+        try:
+            note = ns.recv(4096).decode()
+        except OSError as e:
+            note = repr(e)
+        ns.close()
+        t.ok("STOPPING=1" in note.split("\n"), "under systemd: STOPPING=1 at SIGTERM", note)
         t.ok("mugai[" not in j.log(), "stderr as the journal: no line copied to it (syslog has them)", j.log()[-2000:])
 
         # [policy] on_suspect = discard: accepted, not delivered, original kept
