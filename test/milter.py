@@ -27,6 +27,8 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "postfix"))
+from milterproc import accepts  # noqa: E402
 from tapcommon import SRC, Tap, audit_records, run  # noqa: E402
 
 HERE = os.path.join(SRC, "test", "milter")
@@ -93,20 +95,10 @@ class Milter:
         log.close()
         deadline = time.monotonic() + (60 if wait else 0)
         while time.monotonic() < deadline and self.proc.poll() is None:
-            if self.accepting() if journal else "started on" in self.log():
+            if accepts(self.sock) if journal else "started on" in self.log():
                 return True
             time.sleep(0.05)
         return False
-
-    def accepting(self):
-        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        try:
-            s.connect(self.sock)
-            return True
-        except OSError:
-            return False
-        finally:
-            s.close()
 
     def log(self):
         with open(self.logfile, encoding="utf-8", errors="replace") as f:
@@ -403,7 +395,7 @@ def main():
             note = ns.recv(4096).decode()
         except OSError as e:
             note = repr(e)
-        t.ok("READY=1" in note.split("\n") and j.accepting(),
+        t.ok("READY=1" in note.split("\n") and accepts(j.sock),
              "under systemd: READY=1 on NOTIFY_SOCKET, and by then the milter socket accepts", note + j.log())
         deliver(t, mugai, j, tmp, clean, "EJOURN1", "clean", "Content-Type", "stderr as the journal: message delivered")
         j.stop()

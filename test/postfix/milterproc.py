@@ -16,6 +16,18 @@ import time
 from pfinstance import process_tree
 
 
+def accepts(sock):
+    """Whether SOCK (a unix socket path, or (host, port)) accepts a connection."""
+    family = socket.AF_UNIX if isinstance(sock, str) else socket.AF_INET
+    try:
+        with socket.socket(family, socket.SOCK_STREAM) as s:
+            s.settimeout(0.5)
+            s.connect(sock)
+            return True
+    except OSError:
+        return False
+
+
 class Milter:
     """mugai-milter in the foreground, in its own process group."""
 
@@ -42,14 +54,7 @@ class Milter:
         return False
 
     def listening(self):
-        family = socket.AF_UNIX if isinstance(self.sock, str) else socket.AF_INET
-        try:
-            with socket.socket(family, socket.SOCK_STREAM) as s:
-                s.settimeout(0.5)
-                s.connect(self.sock)
-                return True
-        except OSError:
-            return False
+        return accepts(self.sock)
 
     def pids(self):
         """The daemon and its workers."""
