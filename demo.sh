@@ -169,6 +169,7 @@ postfix_demo() {
 socket = unix:$RUN/mugai.sock
 # stays root here; a real installation drops to user mugai (packaging/)
 user = \"\"
+allow_root = yes
 group = postfix
 spool_dir = $OUT/spool"
 

@@ -215,7 +215,7 @@ def main():
     sock = os.path.join(run, "mugai.sock")
     conf = os.path.join(run, "mugai.conf")
     with open(conf, "w") as f:
-        f.write("[milter]\nsocket = unix:%s\nuser = \"\"\n%s%sspool_dir = %s\n"
+        f.write("[milter]\nsocket = unix:%s\nuser = \"\"\nallow_root = yes\n%s%sspool_dir = %s\n"
                 "[quarantine]\ndir = %s\n[audit]\nlog = %s\n"
                 % (sock, "workers = %d\n" % a.workers if a.workers else "",
                    "spool_memory = %s\n" % a.spool_memory if a.spool_memory else "",

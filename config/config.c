@@ -16,13 +16,18 @@
  * read "FILE:LINE: [section] key: problem"; the first one stops the load.
  */
 #include "config/config.h"
+#include "util/safeopen.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ini.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/un.h>
+#include <unistd.h>
+#include <openssl/evp.h>
 
 #include <glib.h>
 
@@ -52,6 +57,7 @@ struct key {
 _Static_assert(sizeof(enum mugai_links) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum mugai_cte) == sizeof(int), "enum size");
 _Static_assert(sizeof(enum mugai_on_suspect) == sizeof(int), "enum size");
+_Static_assert(sizeof(enum mugai_sandbox) == sizeof(int), "enum size");
 
 static const char *const links_names[] = {
 	[MUGAI_LINKS_SHOW] = "show", [MUGAI_LINKS_DEFANG] = "defang",
@@ -66,7 +72,12 @@ static const char *const on_suspect_names[] = {
 	[MUGAI_SUSPECT_DISCARD] = "discard", NULL,
 };
 
-static key_check check_socket, check_hostport, check_clamd, check_addr_list;
+static const char *const sandbox_names[] = {
+	[MUGAI_SANDBOX_AUTO] = "auto", [MUGAI_SANDBOX_LANDLOCK] = "landlock",
+	[MUGAI_SANDBOX_NAMESPACES] = "namespaces", [MUGAI_SANDBOX_OFF] = "off", NULL,
+};
+
+static key_check check_socket, check_hostport, check_clamd, check_addr_list, check_opt_path;
 
 #define OFF(field) offsetof(mugai_config, field)
 #define STR(sec, key, def, check, field, doc) \
@@ -107,6 +118,12 @@ static const struct key keys[] = {
 	    "Largest file a worker may write (RLIMIT_FSIZE); must exceed the audit log between rotations"),
 	NUM("milter", "worker_files", T_INT, "64", 16, 65536, milter_worker_files,
 	    "Open files of a worker process (RLIMIT_NOFILE)"),
+	ENUM("milter", "worker_sandbox", "auto", sandbox_names, worker_sandbox,
+	     "Worker confinement: auto (Landlock and namespaces; no worker starts unconfined), landlock, namespaces (one of the two only), off (none: debugging only)"),
+	BOOL("milter", "allow_root", "no", milter_allow_root,
+	     "Let the milter keep running as root when user is empty or root (tests only: its workers would parse mail as root)"),
+	BOOL("milter", "allow_remote", "no", milter_allow_remote,
+	     "Let socket = inet: listen on an address that is not loopback (the milter protocol has no authentication: whoever reaches the port can use it)"),
 
 	NUM("limits", "message_size", T_SIZE, "50M", KiB, 2 * GiB, max_message_size,
 	    "Largest message accepted; larger = rejected"),
@@ -180,11 +197,17 @@ static const struct key keys[] = {
 	    "Days a quarantined original is kept"),
 	NUM("quarantine", "release_approvals", T_INT, "1", 1, 10, quarantine_release_approvals,
 	    "Administrators who must agree to release an entry that is not merely sanitized (suspect, rejected, discarded): the releaser plus approvals of others"),
+	NUM("quarantine", "approval_expiry", T_DURATION, "24h", 60, 30 * 24 * 3600, quarantine_approval_expiry,
+	    "Time an approval counts; it is also used up by the release it allowed, and holds only for the recipients it named"),
+	STR("quarantine", "review_dir", "", check_opt_path, quarantine_review_dir,
+	    "Directory of the administrators' approvals and releases, which only root may change; empty = review beside the quarantine directory"),
 
 	PATH("audit", "log", "/var/log/mugai/audit.log", audit_log,
 	     "Audit log file"),
 	BOOL("audit", "syslog", "yes", audit_syslog,
 	     "Also send audit records to syslog"),
+	PATH("audit", "admin_log", "/var/log/mugai-admin.log", audit_admin_log,
+	     "Audit log of the administrators' acts (export, approve, release, delete, purge): a file only root writes, in directories only root may change"),
 
 	STR("release", "smtp", "127.0.0.1:10026", check_hostport, release_smtp,
 	    "Milter-free smtpd that released mail is re-injected into: HOST:PORT or [IPV6]:PORT"),
@@ -269,6 +292,29 @@ static const char *check_clamd(const char *v)
 	if (path != v)
 		return "is not unix:/ABSOLUTE/PATH";
 	return check_hostport(v);
+}
+
+/* libmilter's inet host names a loopback address: inet:PORT@127.0.0.1,
+ * @localhost, inet6:PORT@::1.  No host at all is every interface. */
+static bool socket_local(const char *v)
+{
+	if (g_str_has_prefix(v, "unix:"))
+		return true;
+	const char *at = strchr(v, '@');
+	if (!at)
+		return false;
+	const char *h = at + 1;
+	if (strcmp(h, "localhost") == 0 || strcmp(h, "::1") == 0 || strcmp(h, "[::1]") == 0)
+		return true;
+	unsigned a, b, c, d;
+	char end;
+	return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/* Empty, or an absolute path. */
+static const char *check_opt_path(const char *v)
+{
+	return !*v || v[0] == '/' ? NULL : "is not an absolute path";
 }
 
 /* Exception lists: entries separated by commas or blanks, each
@@ -635,42 +681,182 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* Load PATH over the defaults.  MISSING_OK: a missing file means defaults. */
-static int load(const char *path, bool missing_ok, mugai_config **out, char *err, size_t errlen)
+#define CONFIG_MAX (1 << 20)   /* a configuration is a few KiB; refuse absurd files */
+
+/* Could the person behind this run read FD's file by its mode?  Errors
+ * quote the file's lines only then: run as root (through sudo, or a
+ * service) mugai can open files its caller may not read, and an error
+ * must not hand their first line over (/etc/shadow's user names). */
+static bool person_may_read(int fd)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return false;
+	const char *su = getenv("SUDO_UID");
+	uid_t person = getuid();
+	if (su && *su)
+		person = (uid_t)strtoul(su, NULL, 10);
+	if (person == 0)
+		return true;
+	if (st.st_uid == person)
+		return (st.st_mode & S_IRUSR) != 0;
+	return (st.st_mode & S_IROTH) != 0;
+}
+
+/* All of FD (at most CONFIG_MAX bytes) into *BUF, its SHA-256 into HEX. */
+static int slurp(int fd, char **buf, size_t *len, char hex[65])
+{
+	GString *g = g_string_new(NULL);
+	char chunk[8192];
+	int rc = 0;
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof chunk);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		if (g->len + (size_t)n > CONFIG_MAX) {
+			rc = -EFBIG;
+			break;
+		}
+		g_string_append_len(g, chunk, n);
+	}
+	if (rc < 0) {
+		g_string_free(g, TRUE);
+		return rc;
+	}
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned mdlen = 0;
+	if (EVP_Digest(g->str, g->len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32) {
+		g_string_free(g, TRUE);
+		return -EIO;
+	}
+	for (unsigned i = 0; i < 32; i++)
+		snprintf(hex + 2 * i, 3, "%02x", md[i]);
+	*len = g->len;
+	*buf = g_string_free(g, FALSE);
+	return 0;
+}
+
+/* Parse the file open on FD, called NAME in messages, over the defaults. */
+static int load_fd(int fd, const char *name, mugai_config **out, char *err, size_t errlen)
 {
 	struct parse p = { 0 };
+	char *buf = NULL, hex[65];
+	size_t len = 0;
 	int r;
 
 	*out = NULL;
-	p.fp = fopen(path, "r");
-	if (!p.fp) {
-		if (missing_ok && errno == ENOENT) {
-			*out = config_defaults();
-			return 0;
-		}
-		set_err(err, errlen, "%s: %s", path, g_strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) < 0 || S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "%s: %s", name, g_strerror(S_ISDIR(st.st_mode) ? EISDIR : errno));
 		return -1;
 	}
+	if ((r = slurp(fd, &buf, &len, hex)) < 0) {
+		set_err(err, errlen, "%s: %s", name, r == -EFBIG ? "larger than 1 MiB: not a configuration" : g_strerror(-r));
+		return -1;
+	}
+	bool quote = person_may_read(fd);
 	p.cfg = config_defaults();
-	r = ini_parse_stream(reader, &p, on_pair, &p);
-	fclose(p.fp);
+	r = 0;
+	if (len > 0) {   /* fmemopen refuses an empty buffer; an empty file is the defaults */
+		p.fp = fmemopen(buf, len, "r");
+		if (!p.fp) {
+			set_err(err, errlen, "%s: %s", name, g_strerror(errno));
+			g_free(buf);
+			config_free(p.cfg);
+			return -1;
+		}
+		r = ini_parse_stream(reader, &p, on_pair, &p);
+		fclose(p.fp);
+	}
+	g_free(buf);
 
+	int line = 0;
+	const struct key *sock = key_find("milter", "socket");
+	if (r == 0 && !p.err_line && !p.read_errno && !p.cfg->milter_allow_remote &&
+	    !socket_local(p.cfg->milter_socket)) {
+		p.line = p.seen[sock - keys];
+		fail(&p, "[milter] socket: '%s' listens beyond loopback, where anyone who reaches the port "
+		     "could use the milter: name a loopback host (inet:PORT@127.0.0.1) or set allow_remote = yes",
+		     p.cfg->milter_socket);
+	}
 	if (p.read_errno)
-		set_err(err, errlen, "%s: %s", path, g_strerror(p.read_errno));
+		set_err(err, errlen, "%s: %s", name, g_strerror(p.read_errno));
 	else if (r > 0 && (p.err_line == 0 || r < p.err_line))
-		set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", path, r);
+		set_err(err, errlen, "%s:%d: syntax error (expected [section] or key = value)", name, line = r);
 	else if (p.err_line)
-		set_err(err, errlen, "%s:%d: %s", path, p.err_line, p.msg);
+		set_err(err, errlen, "%s:%d: %s", name, line = p.err_line, p.msg);
 	else if (r < 0)
-		set_err(err, errlen, "%s: out of memory", path);
+		set_err(err, errlen, "%s: out of memory", name);
 	else {
 		g_free(p.cfg->source);
-		p.cfg->source = g_strdup(path);
+		p.cfg->source = g_strdup(name);
+		memcpy(p.cfg->sha256, hex, sizeof hex);
 		*out = p.cfg;
 		return 0;
 	}
+	if (line && !quote)
+		set_err(err, errlen, "%s:%d: not a line of a mugai configuration (the line is not shown: "
+		        "you may not read %s)", name, line, name);
 	config_free(p.cfg);
 	return -1;
+}
+
+int config_load_fd(int fd, const char *name, mugai_config **out, char *err, size_t errlen)
+{
+	return load_fd(fd, name, out, err, errlen);
+}
+
+/* Load PATH over the defaults, its last component never followed if it is
+ * a link.  TRUSTED: the directories on the way and the file itself may be
+ * changed by root only.  MISSING_OK: a missing file means defaults. */
+static int load(const char *path, bool trusted, bool missing_ok, mugai_config **out, char *err, size_t errlen)
+{
+	char why[512] = "";
+	int fd;
+	*out = NULL;
+	if (trusted) {
+		char *abs = g_canonicalize_filename(path, NULL);
+		fd = safe_open_file(abs, O_RDONLY, 0, why, sizeof why);
+		g_free(abs);
+	} else {
+		do
+			fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+		while (fd < 0 && errno == EINTR);
+		if (fd < 0)
+			fd = -errno;
+	}
+	if (fd < 0) {
+		if (missing_ok && fd == -ENOENT) {
+			*out = config_defaults();
+			return 0;
+		}
+		if (fd == -ELOOP)
+			set_err(err, errlen, "%s: is a symbolic link (name the file itself)", path);
+		else
+			set_err(err, errlen, "%s: %s", path, why[0] ? why : g_strerror(-fd));
+		return -1;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+		set_err(err, errlen, "%s: not a regular file", path);
+		close(fd);
+		return -1;
+	}
+	if (trusted && (st.st_uid != 0 || (st.st_mode & 022))) {
+		set_err(err, errlen, "%s: must belong to root and be writable by root only", path);
+		close(fd);
+		return -1;
+	}
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	int r = load_fd(fd, path, out, err, errlen);
+	close(fd);
+	return r;
 }
 
 mugai_config *config_defaults(void)
@@ -689,14 +875,20 @@ mugai_config *config_defaults(void)
 
 int config_load(const char *path, mugai_config **out, char *err, size_t errlen)
 {
-	return load(path, false, out, err, errlen);
+	return load(path, false, false, out, err, errlen);
+}
+
+int config_load_trusted(const char *path, bool missing_ok, mugai_config **out, char *err, size_t errlen)
+{
+	return load(path, true, missing_ok, out, err, errlen);
 }
 
 int config_load_cli(const char *path_or_null, mugai_config **out, char *err, size_t errlen)
 {
 	if (path_or_null)
-		return load(path_or_null, false, out, err, errlen);
-	return load(MUGAI_DEFAULT_CONFIG, true, out, err, errlen);
+		return load(path_or_null, false, false, out, err, errlen);
+	/* the administrators' file: root's, whoever runs this */
+	return load(MUGAI_DEFAULT_CONFIG, geteuid() == 0, true, out, err, errlen);
 }
 
 mugai_config *config_free(mugai_config *cfg)

@@ -19,6 +19,7 @@
 enum mugai_links { MUGAI_LINKS_SHOW, MUGAI_LINKS_DEFANG, MUGAI_LINKS_REMOVE };
 enum mugai_cte { MUGAI_CTE_BASE64, MUGAI_CTE_QP };
 enum mugai_on_suspect { MUGAI_SUSPECT_DELIVER, MUGAI_SUSPECT_REJECT, MUGAI_SUSPECT_DISCARD };
+enum mugai_sandbox { MUGAI_SANDBOX_AUTO, MUGAI_SANDBOX_LANDLOCK, MUGAI_SANDBOX_NAMESPACES, MUGAI_SANDBOX_OFF };
 
 typedef struct mugai_config {
 	/* [milter] */
@@ -34,6 +35,9 @@ typedef struct mugai_config {
 	int64_t milter_worker_memory; /* worker_memory: RLIMIT_AS of a worker, bytes */
 	int64_t milter_worker_file_size; /* worker_file_size: RLIMIT_FSIZE of a worker, bytes */
 	int64_t milter_worker_files;  /* worker_files: RLIMIT_NOFILE of a worker */
+	enum mugai_sandbox worker_sandbox; /* worker_sandbox: how workers are confined */
+	bool milter_allow_root;     /* allow_root: keep running as root (user empty or root) */
+	bool milter_allow_remote;   /* allow_remote: an inet socket on a non-loopback address */
 
 	/* [limits] */
 	int64_t max_message_size;   /* message_size: bytes; over it = rejected */
@@ -76,15 +80,19 @@ typedef struct mugai_config {
 	char *quarantine_dir;       /* dir */
 	int64_t quarantine_retention_days; /* retention_days */
 	int64_t quarantine_release_approvals; /* release_approvals: people needed for a suspect release */
+	int64_t quarantine_approval_expiry; /* approval_expiry: seconds an approval counts */
+	char *quarantine_review_dir; /* review_dir: approvals and releases (root's); "" = DIR/../review */
 
 	/* [audit] */
 	char *audit_log;            /* log */
 	bool audit_syslog;          /* syslog */
+	char *audit_admin_log;      /* admin_log: administrators' acts, a file only root writes */
 
 	/* [release] */
 	char *release_smtp;         /* smtp: HOST:PORT of the milter-free smtpd */
 
 	char *source;               /* file it was read from, or "(defaults)" */
+	char sha256[65];            /* SHA-256 of the bytes read from it, "" for the defaults */
 } mugai_config;
 
 /* Built-in defaults; never NULL (aborts on OOM). */
@@ -94,8 +102,21 @@ mugai_config *config_defaults(void);
  * writes "FILE:LINE: [section] key: problem" into err. */
 int config_load(const char *path, mugai_config **out, char *err, size_t errlen);
 
+/* The same from an open descriptor (read to its end), called NAME. */
+int config_load_fd(int fd, const char *name, mugai_config **out, char *err, size_t errlen);
+
+/* PATH when only root may change it: every directory on the way and the
+ * file belong to root and no one else may write them, no link is
+ * followed (util/safeopen.h).  The policy of root's processes comes from
+ * here: through sudo, the administrators' /etc/mugai/mugai.conf.
+ * MISSING_OK: a missing file means the defaults. */
+int config_load_trusted(const char *path, bool missing_ok, mugai_config **out, char *err, size_t errlen);
+
 /* The CLI rule: explicit path must exist and be valid; with path NULL the
- * default file is read if it exists, else the defaults apply. */
+ * default file is read if it exists (trusted, when run as root), else the
+ * defaults apply.  The last component of a path is never followed if it
+ * is a link; an error quotes the file's lines only when the person running
+ * (SUDO_UID, else the real user) may read the file. */
 int config_load_cli(const char *path_or_null, mugai_config **out, char *err, size_t errlen);
 
 mugai_config *config_free(mugai_config *cfg);   /* NULL-safe; returns NULL */

@@ -193,6 +193,17 @@ static int drop_privileges(const char *name, const struct account *u)
 	return 0;
 }
 
+/* Root after the drop (user empty or root) only when asked for: the
+ * workers would parse every message as root. */
+static int refuse_root(const mugai_config *cfg)
+{
+	if (geteuid() != 0 || cfg->milter_allow_root)
+		return 0;
+	fprintf(stderr, "mugai-milter: [milter] user is %s: the milter and its workers would run as root; "
+	        "name an account (user = mugai) or set allow_root = yes\n", *cfg->milter_user ? "root" : "empty");
+	return -1;
+}
+
 /* ---- signals ---- */
 
 struct sigctx {
@@ -279,6 +290,13 @@ int main(int argc, char **argv)
 		snapshot_unref(snap);
 		return EXIT_CONFIG;
 	}
+	bool root_stays = user.set ? user.uid == 0 : geteuid() == 0;
+	if (root_stays && !cfg->milter_allow_root) {
+		fprintf(stderr, "mugai-milter: [milter] user is %s: the milter and its workers would run as root; "
+		        "name an account (user = mugai) or set allow_root = yes\n", user.set ? "root" : "empty");
+		snapshot_unref(snap);
+		return EXIT_CONFIG;
+	}
 	if (a.test) {
 		printf("mugai-milter: configuration %s is valid\n", cfg->source);
 		snapshot_unref(snap);
@@ -314,7 +332,7 @@ int main(int argc, char **argv)
 	pool_set_max_jobs(workers, (unsigned)cfg->milter_worker_messages);
 	struct stat sock_st = { 0 };
 	if (filter_register(workers) < 0 || open_socket(cfg, &user, gid, gid_set, &sock_st) < 0 ||
-	    drop_privileges(cfg->milter_user, &user) < 0) {
+	    drop_privileges(cfg->milter_user, &user) < 0 || refuse_root(cfg) < 0) {
 		pool_free(workers);
 		snapshot_unref(snap);
 		return 1;

@@ -67,7 +67,11 @@ int snapshot_load(const char *path, snapshot **out, char *err, size_t errlen)
 {
 	mugai_config *cfg = NULL, *back = NULL;
 	*out = NULL;
-	if (config_load_cli(path, &cfg, err, errlen) < 0)
+	/* Started as root, the milter takes its socket path, user and group from
+	 * this file: only root may have written it. */
+	int r = geteuid() == 0 ? config_load_trusted(path ? path : MUGAI_DEFAULT_CONFIG, path == NULL, &cfg, err, errlen)
+	                       : config_load_cli(path, &cfg, err, errlen);
+	if (r < 0)
 		return -1;
 	char *text = dump(cfg), *text2 = NULL;
 	int fd = text ? memfd_with(text) : -ENOMEM;
@@ -76,10 +80,9 @@ int snapshot_load(const char *path, snapshot **out, char *err, size_t errlen)
 		         cfg->source, strerror(-fd));
 		goto fail;
 	}
-	char proc[48];
-	snprintf(proc, sizeof proc, "/proc/self/fd/%d", fd);
 	char err2[512];
-	if (config_load(proc, &back, err2, sizeof err2) < 0 || !(text2 = dump(back)) || strcmp(text, text2) != 0) {
+	if (lseek(fd, 0, SEEK_SET) < 0 || config_load_fd(fd, "(workers' copy)", &back, err2, sizeof err2) < 0 ||
+	    lseek(fd, 0, SEEK_SET) < 0 || !(text2 = dump(back)) || strcmp(text, text2) != 0) {
 		snprintf(err, errlen, "%s: the configuration does not survive being passed to workers%s%s",
 		         cfg->source, back ? "" : ": ", back ? "" : err2);
 		close(fd);

@@ -289,10 +289,16 @@ int worker_main(int sock, const char *config_path, bool log_stderr)
 
 	char err[1024];
 	mugai_config *cfg = NULL;
-	if (config_load(config_path, &cfg, err, sizeof err) < 0) {
-		syslog(LOG_ERR, "worker: %s", err);
+	/* the milter's sealed copy, /proc/self/fd/N: a fresh open gives this
+	 * process its own offset (the descriptor is shared with the others) */
+	int cfd = open(config_path, O_RDONLY | O_CLOEXEC);
+	if (cfd < 0 || config_load_fd(cfd, config_path, &cfg, err, sizeof err) < 0) {
+		syslog(LOG_ERR, "worker: %s", cfd < 0 ? strerror(errno) : err);
+		if (cfd >= 0)
+			close(cfd);
 		return 2;
 	}
+	close(cfd);
 	cfg->audit_syslog = false;   /* the milter logs the one line per message */
 	sock = keep_only(sock);
 	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);

@@ -41,6 +41,7 @@ CONF = """\
 [milter]
 socket = unix:{dir}/run/mugai.sock
 user = ""
+allow_root = yes
 group = ""
 workers = 2
 message_timeout = {timeout}
@@ -253,6 +254,34 @@ def main():
         t.ok(p.returncode == 2 and (bad + ":2: [milter] workers").encode() in p.stderr, "-t on a bad one: exit 2, FILE:LINE named")
         p, _ = run([milter, "-x"])
         t.ok(p.returncode == 2 and b"usage" in p.stderr, "unknown option: usage, exit 2")
+        if os.geteuid() == 0:
+            noroot = os.path.join(tmp, "noroot.conf")
+            with open(m.conf) as f:
+                text = f.read()
+            with open(noroot, "w") as f:
+                f.write(text.replace("allow_root = yes\n", ""))
+            p, _ = run([milter, "-t", "-c", noroot])
+            t.ok(p.returncode == 2 and p.stderr == b"mugai-milter: [milter] user is empty: the milter and its "
+                 b"workers would run as root; name an account (user = mugai) or set allow_root = yes\n",
+                 "user empty as root without allow_root: refused, exit 2", p.stderr)
+            with open(noroot, "w") as f:
+                f.write(text.replace('user = ""\n', "user = root\n").replace("allow_root = yes\n", ""))
+            p, _ = run([milter, "-t", "-c", noroot])
+            t.ok(p.returncode == 2 and b"[milter] user is root: the milter and its workers would run as root"
+                 in p.stderr, "user = root without allow_root: refused, exit 2", p.stderr)
+            with open(noroot, "w") as f:
+                f.write(text.replace("socket = unix:", "socket = inet:10025\n#"))
+            p, _ = run([milter, "-t", "-c", noroot])
+            t.ok(p.returncode == 2 and b"[milter] socket: 'inet:10025' listens beyond loopback" in p.stderr,
+                 "socket = inet:PORT (every interface): refused, exit 2", p.stderr)
+            os.chmod(tmp, 0o777)
+            p, _ = run([milter, "-t", "-c", m.conf])
+            os.chmod(tmp, 0o700)
+            t.ok(p.returncode == 2 and ("%s may be changed by group or others" % tmp).encode() in p.stderr,
+                 "as root, a configuration in a directory others may write: refused, exit 2", p.stderr)
+        else:
+            for _ in range(4):
+                t.ok(True, "root's configuration rules # SKIP not root")
 
         if not t.ok(m.start(), "starts and opens its socket", m.log()):
             print("Bail out! milter did not start")

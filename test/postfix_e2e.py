@@ -205,6 +205,7 @@ def write_config(tmp, sock):
 [milter]
 socket = unix:{sock}
 user = ""
+allow_root = yes
 group = postfix
 workers = 2
 message_timeout = 60

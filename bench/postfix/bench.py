@@ -270,7 +270,7 @@ class Bench:
     def start_milter(self, label, spec, sock, pf_spec):
         conf = os.path.join(self.run_dir, label + ".conf")
         with open(conf, "w", encoding="utf-8") as f:
-            f.write("[milter]\nsocket = %s\nuser = \"\"\ngroup = postfix\n%s"
+            f.write("[milter]\nsocket = %s\nuser = \"\"\nallow_root = yes\ngroup = postfix\n%s"
                     "spool_dir = %s\n[quarantine]\ndir = %s\n[audit]\nlog = %s\n"
                     % (spec, "workers = %d\n" % self.a.workers if self.a.workers else "",
                        os.path.join(self.root, "spool"), self.qdir, self.audit))

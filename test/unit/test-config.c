@@ -10,7 +10,9 @@
 #include "test/unit/tap.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib.h>
@@ -144,8 +146,26 @@ static const struct tcase {
 
 	/* validators */
 	{ "socket inet", "[milter]\nsocket = inet:10025@127.0.0.1\n", true, "socket = inet:10025@127.0.0.1" },
-	{ "socket inet no host", "[milter]\nsocket = inet:10025\n", true, "socket = inet:10025" },
+	{ "socket inet no host: every interface, refused", "[milter]\nsocket = inet:10025\n", false,
+	  ":2: [milter] socket: 'inet:10025' listens beyond loopback, where anyone who reaches the port could use "
+	  "the milter: name a loopback host (inet:PORT@127.0.0.1) or set allow_remote = yes" },
+	{ "socket inet, another host: refused", "[milter]\nworkers = 2\nsocket = inet:10025@192.0.2.1\n", false,
+	  ":3: [milter] socket: 'inet:10025@192.0.2.1' listens beyond loopback, where anyone who reaches the port "
+	  "could use the milter: name a loopback host (inet:PORT@127.0.0.1) or set allow_remote = yes" },
+	{ "socket inet 127.0.0.2", "[milter]\nsocket = inet:10025@127.0.0.2\n", true, "socket = inet:10025@127.0.0.2" },
+	{ "socket inet localhost", "[milter]\nsocket = inet:10025@localhost\n", true, "socket = inet:10025@localhost" },
+	{ "socket inet 128.0.0.1 is not loopback", "[milter]\nsocket = inet:10025@128.0.0.1\n", false,
+	  ":2: [milter] socket: 'inet:10025@128.0.0.1' listens beyond loopback, where anyone who reaches the port "
+	  "could use the milter: name a loopback host (inet:PORT@127.0.0.1) or set allow_remote = yes" },
+	{ "socket inet no host with allow_remote", "[milter]\nsocket = inet:10025\nallow_remote = yes\n", true,
+	  "socket = inet:10025\nallow_remote = yes" },
 	{ "socket inet6", "[milter]\nsocket = inet6:10025@::1\n", true, "socket = inet6:10025@::1" },
+	{ "worker_sandbox", "[milter]\nworker_sandbox = namespaces\n", true, "worker_sandbox = namespaces" },
+	{ "worker_sandbox bad", "[milter]\nworker_sandbox = chroot\n", false,
+	  ":2: [milter] worker_sandbox: 'chroot' is not one of auto, landlock, namespaces, off" },
+	{ "review_dir relative", "[quarantine]\nreview_dir = review\n", false,
+	  ":2: [quarantine] review_dir: 'review' is not an absolute path" },
+	{ "approval_expiry", "[quarantine]\napproval_expiry = 2h\n", true, "approval_expiry = 7200" },
 	{ "socket bare path", "[milter]\nsocket = /run/mugai.sock\n", false,
 	  ":2: [milter] socket: '/run/mugai.sock' is not unix:/PATH, inet:PORT@HOST or inet6:PORT@HOST" },
 	{ "socket unix relative", "[milter]\nsocket = unix:mugai.sock\n", false,
@@ -285,6 +305,11 @@ static void test_defaults(void)
 	TAP_STREQ(d->milter_socket, "unix:/var/spool/postfix/mugai/mugai.sock", "default socket");
 	TAP_STREQ(d->milter_user, "mugai", "default user");
 	TAP_STREQ(d->milter_group, "postfix", "default group");
+	TAP_OK(d->worker_sandbox == MUGAI_SANDBOX_AUTO, "default worker_sandbox");
+	TAP_OK(!d->milter_allow_root && !d->milter_allow_remote, "default: neither root nor a remote socket");
+	TAP_STREQ(d->quarantine_review_dir, "", "default review_dir: beside the quarantine");
+	TAP_OK(d->quarantine_approval_expiry == 24 * 3600, "default approval_expiry");
+	TAP_STREQ(d->audit_admin_log, "/var/log/mugai-admin.log", "default admin_log");
 	TAP_OK(d->milter_workers == 4, "default workers");
 	TAP_OK(d->milter_timeout == 240, "default message_timeout");
 	TAP_OK(d->milter_spool_memory == 1 << 20, "default spool_memory");
@@ -396,11 +421,128 @@ static void test_shipped_conf(void)
 	config_free(def);
 }
 
+/* How a file is opened: never through a link, never a FIFO, its bytes
+ * hashed, the trusted rule for root's policy file, and no line of a file
+ * the person may not read in an error. */
+static void test_open_rules(void)
+{
+	char tmpl[] = "/tmp/mugai-test-config-open-XXXXXX";
+	const char *dir = g_mkdtemp(tmpl);
+	char err[512] = "";
+	mugai_config *cfg = NULL;
+	int r;
+	char *conf = g_build_filename(dir, "a.conf", NULL);
+	char *link = g_build_filename(dir, "link.conf", NULL);
+	char *fifo = g_build_filename(dir, "fifo.conf", NULL);
+	static const char text[] = "[milter]\nworkers = 3\n";
+	g_file_set_contents(conf, text, -1, NULL);
+	if (symlink(conf, link) < 0 || mkfifo(fifo, 0600) < 0) {
+		fprintf(stderr, "cannot set up %s\n", dir);
+		exit(99);
+	}
+
+	r = config_load(conf, &cfg, err, sizeof err);
+	TAP_OK(r == 0 && cfg && cfg->milter_workers == 3, "a file loads");
+	char *sum = g_compute_checksum_for_string(G_CHECKSUM_SHA256, text, -1);
+	TAP_STREQ(cfg ? cfg->sha256 : NULL, sum, "its SHA-256 is of the bytes read");
+	g_free(sum);
+	cfg = config_free(cfg);
+	r = config_load(link, &cfg, err, sizeof err);
+	char *want = g_strdup_printf("%s: is a symbolic link (name the file itself)", link);
+	TAP_OK(r == -1 && !cfg, "a symbolic link is not followed");
+	TAP_STREQ(err, want, "symbolic link: message");
+	g_free(want);
+	r = config_load(fifo, &cfg, err, sizeof err);   /* would hang without O_NONBLOCK */
+	want = g_strdup_printf("%s: not a regular file", fifo);
+	TAP_OK(r == -1 && !cfg, "a FIFO is refused, at once");
+	TAP_STREQ(err, want, "FIFO: message");
+	g_free(want);
+	int fd = open(conf, O_RDONLY);
+	r = config_load_fd(fd, "(fd)", &cfg, err, sizeof err);
+	close(fd);
+	TAP_OK(r == 0 && cfg && cfg->milter_workers == 3 && strcmp(cfg->source, "(fd)") == 0, "config_load_fd");
+	cfg = config_free(cfg);
+	char *empty = g_build_filename(dir, "empty.conf", NULL);
+	g_file_set_contents(empty, "", 0, NULL);
+	r = config_load(empty, &cfg, err, sizeof err);
+	TAP_OK(r == 0 && cfg && cfg->quarantine_release_approvals == 1, "an empty file gives the defaults");
+	TAP_STREQ(cfg ? cfg->sha256 : NULL, "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855",
+	          "an empty file's SHA-256");
+	cfg = config_free(cfg);
+
+	/* root's policy file: trusted directories, root's file, no one else may write */
+	if (geteuid() == 0) {
+		r = config_load_trusted(conf, false, &cfg, err, sizeof err);
+		TAP_OK(r == 0 && cfg, "trusted: root's file in root's directories loads%s%s", *err ? ": " : "", err);
+		cfg = config_free(cfg);
+		r = config_load_trusted(link, false, &cfg, err, sizeof err);
+		TAP_OK(r == -1 && !cfg && strstr(err, "symbolic link"), "trusted: a link refused (%s)", err);
+		chmod(conf, 0620);
+		r = config_load_trusted(conf, false, &cfg, err, sizeof err);
+		want = g_strdup_printf("%s: must belong to root and be writable by root only", conf);
+		TAP_OK(r == -1 && !cfg, "trusted: a group-writable file is refused");
+		TAP_STREQ(err, want, "trusted: group-writable message");
+		g_free(want);
+		chmod(conf, 0600);
+		if (chown(conf, 65534, 65534) == 0) {
+			r = config_load_trusted(conf, false, &cfg, err, sizeof err);
+			TAP_OK(r == -1 && !cfg && strstr(err, "must belong to root"), "trusted: another user's file is refused");
+			if (chown(conf, 0, 0) < 0)
+				exit(99);
+		}
+		chmod(dir, 0777);
+		r = config_load_trusted(conf, false, &cfg, err, sizeof err);
+		want = g_strdup_printf("%s: %s may be changed by group or others (mode 0777)", conf, dir);
+		TAP_OK(r == -1 && !cfg, "trusted: a file in a directory others may write is refused");
+		TAP_STREQ(err, want, "trusted: the directory is named");
+		g_free(want);
+		chmod(dir, 0700);
+		char *none = g_build_filename(dir, "none.conf", NULL);
+		r = config_load_trusted(none, true, &cfg, err, sizeof err);
+		TAP_OK(r == 0 && cfg && strcmp(cfg->source, "(defaults)") == 0, "trusted, missing allowed: defaults");
+		cfg = config_free(cfg);
+		g_free(none);
+
+		/* a file the person may not read: its line is not quoted */
+		char *secret = g_build_filename(dir, "shadow", NULL);
+		g_file_set_contents(secret, "root:$y$j9T$secret:19000:0:99999:7:::\n", -1, NULL);
+		chmod(secret, 0600);
+		g_setenv("SUDO_UID", "65534", TRUE);
+		r = config_load(secret, &cfg, err, sizeof err);
+		want = g_strdup_printf("%s:1: not a line of a mugai configuration (the line is not shown: you may not read %s)",
+		                       secret, secret);
+		TAP_OK(r == -1 && !strstr(err, "root:") && !strstr(err, "secret:") && !strstr(err, "$y$"),
+		       "an unreadable file's line is not in the error");
+		TAP_STREQ(err, want, "unreadable file: message");
+		g_free(want);
+		g_unsetenv("SUDO_UID");
+		r = config_load(secret, &cfg, err, sizeof err);
+		want = g_strdup_printf("%s:1: root: key before any [section]", secret);
+		TAP_STREQ(err, want, "root itself is shown the line's key");
+		g_free(want);
+		unlink(secret);
+		g_free(secret);
+	} else {
+		for (int i = 0; i < 12; i++)
+			TAP_OK(1, "# SKIP trusted rules need root");
+	}
+	unlink(conf);
+	unlink(link);
+	unlink(fifo);
+	unlink(empty);
+	rmdir(dir);
+	g_free(conf);
+	g_free(link);
+	g_free(fifo);
+	g_free(empty);
+}
+
 int main(void)
 {
 	test_defaults();
 	test_cases();
 	test_files();
+	test_open_rules();
 	test_shipped_conf();
 	return tap_done();
 }
