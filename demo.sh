@@ -9,7 +9,7 @@
 #   swaks --> Postfix smtpd 127.0.0.1:PORT --milter--> mugai-milter
 #                  | (queue)
 #                  +--> smtp --> sink 127.0.0.1:PORT2 (stores each message)
-#   mugai quarantine release --> Postfix smtpd 127.0.0.1:PORT3 (no milter) --> sink
+#   mugai quarantine release --> Postfix smtpd on private/mugai-release (no milter) --> sink
 #
 # Everything lives under ./demo-out (removed and recreated each time) and
 # listens on 127.0.0.1 only; every process started here is stopped at the
@@ -27,7 +27,7 @@ MUGAI=./build/mugai
 MILTER=${MUGAI_MILTER:-./build/milter/mugai-milter}
 OUT=$PWD/demo-out
 SAMPLES="html-only alternative-duplicate attachment-rfc2231-split forwarded iso2022jp-nec chunked-base64 bidi-filename"
-rm -rf "$OUT"; mkdir -p "$OUT"
+rm -rf "$OUT"; mkdir -p "$OUT" "$OUT/log"
 
 hr() { echo "=================================================================="; }
 
@@ -52,7 +52,8 @@ notice_contact_en = the IT policy division (ext. 1234)
 [quarantine]
 dir = $OUT/quarantine
 [audit]
-log = $OUT/audit.log
+log = $OUT/log/audit.log
+admin_log = $OUT/admin.log
 $1
 CONF
 }
@@ -62,8 +63,8 @@ show_store() {
 	echo "== mugai quarantine list"
 	"$MUGAI" quarantine list --config "$OUT/mugai.conf"
 	hr
-	echo "== the audit log ($OUT/audit.log): one JSON line per message"
-	python3 - "$OUT/audit.log" <<'PY'
+	echo "== the audit log ($OUT/log/audit.log): one JSON line per message"
+	python3 - "$OUT/log/audit.log" <<'PY'
 import json, sys
 recs = [json.loads(l) for l in open(sys.argv[1], encoding='utf-8') if l.strip()]
 print('%-14s %-10s %-8s %-30s %s' % ('id', 'verdict', 'removed', 'quarantine_id', 'message_id'))
@@ -153,8 +154,8 @@ for e in json.load(sys.stdin):
 	f=$(ls "$OUT"/sink/*.eml | tail -1)
 	echo "== the sink received $(basename "$f"): the original with the release header, not sanitized again:"
 	sed -n '/^X-Mugai-Released:/p; /^Content-Type:/p; /^Subject:/p' "$f" | head -5
-	echo "== the act in the audit log:"
-	tail -1 "$OUT/audit.log"
+	echo "== the act in the administrators' audit log ($OUT/admin.log):"
+	tail -1 "$OUT/admin.log"
 }
 
 postfix_demo() {
@@ -184,13 +185,13 @@ spool_dir = $OUT/spool"
 		sleep 0.1
 	done
 	[ -S "$RUN/mugai.sock" ] || { echo "mugai-milter did not start:" >&2; cat "$OUT/milter.log" >&2; exit 1; }
-	local sink_port port release_port
+	local sink_port port
 	sink_port=$(cat "$RUN/sink.port")
 	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	release_port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	printf '[release]\nsmtp = 127.0.0.1:%s\n' "$release_port" >>"$OUT/mugai.conf"
+	# released mail goes to the milter-free smtpd on Postfix's private/ socket
+	printf '[release]\nsmtp = unix:%s\n' "$RUN/postfix/spool/private/mugai-release" >>"$OUT/mugai.conf"
 	python3 test/postfix/pfinstance.py start "$RUN/postfix" --port "$port" --relay-port "$sink_port" \
-		--milter "unix:$RUN/mugai.sock" --release-port "$release_port" --name postfix-mugai-demo
+		--milter "unix:$RUN/mugai.sock" --release-unix --name postfix-mugai-demo
 
 	hr
 	echo "== sending the samples: swaks -> Postfix 127.0.0.1:$port (smtpd_milters = unix:$RUN/mugai.sock)"

@@ -207,7 +207,7 @@ def main():
 
     root = os.path.abspath(a.root)
     run = os.path.join(root, "run")
-    for d in ("spool", "quarantine", "run"):
+    for d in ("spool", "quarantine", "run", "log"):
         shutil.rmtree(os.path.join(root, d), ignore_errors=True)
         os.makedirs(os.path.join(root, d))
     corpus = messages(os.path.join(root, "corpus"), 200)
@@ -220,7 +220,7 @@ def main():
                 % (sock, "workers = %d\n" % a.workers if a.workers else "",
                    "spool_memory = %s\n" % a.spool_memory if a.spool_memory else "",
                    os.path.join(root, "spool"), os.path.join(root, "quarantine"),
-                   os.path.join(root, "audit.log")))
+                   os.path.join(root, "log", "audit.log")))
     m = Milter(a.milter, conf, sock, os.path.join(root, "mugai.log"))
     if not m.start():
         print("mugai-milter did not start", file=sys.stderr)

@@ -14,6 +14,7 @@
  */
 #include "config/config.h"
 #include "sanitize/pipeline.h"
+#include "store/store.h"
 #include <errno.h>
 #include <fcntl.h>
 #include <malloc.h>
@@ -98,6 +99,21 @@ static long rss_kb(void)
 	return kb;
 }
 
+/* What the milter does after its worker: the quarantine entry and the
+ * audit record, fsync'ed. */
+static int commit(const mugai_config *cfg, const mugai_result *res, int fd)
+{
+	char *json = audit_record_json(res);
+	json_object *rec = json_tokener_parse(json);
+	const char *failed = rec ? store_commit(cfg->quarantine_dir, cfg->audit_log, rec, fd, res->size, res->text)
+	                         : "record";
+	if (failed)
+		fprintf(stderr, "store: %s\n", failed);
+	json_object_put(rec);
+	g_free(json);
+	return failed ? -1 : 0;
+}
+
 int main(int argc, char **argv)
 {
 	int count = 300, rounds = 5, big_mb = 100;
@@ -121,7 +137,7 @@ int main(int argc, char **argv)
 		g_free(cfg->audit_log);
 		cfg->audit_log = g_build_filename(store, "audit.log", NULL);
 	}
-	pipeline_env env = { .no_store = store == NULL };
+	pipeline_env env = { 0 };
 
 	GRand *r = g_rand_new_with_seed(42);
 	GPtrArray *files = g_ptr_array_new_with_free_func(g_free);
@@ -177,6 +193,8 @@ int main(int argc, char **argv)
 				fprintf(stderr, "message %d: %s (%s)\n", k, verdict_name(v), res->verdict_reason);
 				return 1;
 			}
+			if (store && commit(cfg, res, fds[k]) < 0)
+				return 1;
 			g_byte_array_unref(out);
 			result_free(res);
 		}

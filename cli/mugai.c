@@ -1,16 +1,20 @@
 /* mugai.c - the `mugai` command: sanitize, quarantine, check-config.
  *
  * A thin front end: option parsing, the configuration, and exit codes as
- * DESIGN.md fixes them.  `mugai sanitize` calls the same pipeline_run() as
- * the milter; nothing here decides what to keep.
+ * DESIGN.md fixes them.  `mugai sanitize` runs the same pipeline_run() as
+ * the milter, in a confined child (cli/sanitize.c); nothing here decides
+ * what to keep.
  * Exit codes: 0 ok, 1 rejected / not found, 2 usage or configuration,
  * 75 temporary failure (EX_TEMPFAIL).
  */
 #include "config/config.h"
 #include "sanitize/pipeline.h"
 #include "sanitize/verdict.h"
+#include "store/qstate.h"
 #include "store/store.h"
-#include "store/i18n.h"
+#include "cli/i18n.h"
+#include "cli/qcmd.h"
+#include "cli/sanitize.h"
 #include "util/fdio.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -33,7 +37,7 @@ static const char usage_cmds[] =
 	"                 [--subject S] [--verdict V] [--reason R]\n"
 	"  mugai quarantine show ID\n"
 	"  mugai quarantine export ID [--part PATH] [-o FILE] [--reason TEXT]\n"
-	"  mugai quarantine approve ID --reason TEXT\n"
+	"  mugai quarantine approve ID --reason TEXT [--to ADDR]...\n"
 	"  mugai quarantine release ID --reason TEXT [--to ADDR]... [--force]\n"
 	"  mugai quarantine delete ID --reason TEXT\n"
 	"  mugai quarantine purge [--older-than DAYS] [--reason TEXT]\n"
@@ -190,33 +194,11 @@ static int cmd_sanitize(int argc, char **argv)
 		config_free(cfg);
 		return tempfail ? EXIT_TEMPFAIL : EXIT_USAGE;
 	}
-	pipeline_global_init();
-	GByteArray *out = NULL;
-	mugai_result *res = NULL;
-	enum verdict v = pipeline_run(cfg, &env, fd, &out, &res);
-	int rc = 0;
-	if (v > VERDICT_SUSPECT) {   /* discarded, rejected, tempfail: nothing to write */
-		const verdict_row *row = verdict_lookup(res->verdict_reason ? res->verdict_reason : "internal:");
-		if (row->smtp)
-			fprintf(stderr, "mugai: %s: %s %s %s (%s)\n", verdict_name(v), row->smtp, row->dsn,
-			        row->text_en, res->verdict_reason ? res->verdict_reason : "unknown");
-		else   /* discarded: no SMTP reply of its own */
-			fprintf(stderr, "mugai: %s: %s (%s)\n", verdict_name(v), row->text_en,
-			        res->verdict_reason ? res->verdict_reason : "unknown");
-		rc = v == VERDICT_TEMPFAIL ? EXIT_TEMPFAIL : EXIT_REJECT;
-	} else {
-		int w = out ? fd_write_all(1, out->data, out->len) : -EIO;
-		if (w < 0) {
-			fprintf(stderr, "mugai: writing output: %s\n", strerror(-w));
-			rc = EXIT_TEMPFAIL;
-		}
-	}
-	if (out)
-		g_byte_array_unref(out);
-	result_free(res);
+	/* what the store gets from us is private */
+	umask(077);
+	int rc = sanitize_run(cfg, env.id, env.explain != NULL, fd);
 	close(fd);
 	config_free(cfg);
-	pipeline_global_shutdown();
 	return rc;
 }
 
@@ -235,7 +217,7 @@ static const struct qsub {
 	{ "list", 0, Q_JSON | Q_FILTER | Q_REASON, false },
 	{ "show", 1, 0, false },
 	{ "export", 1, Q_PART | Q_OUTPUT | Q_REASON, false },
-	{ "approve", 1, Q_REASON, true },
+	{ "approve", 1, Q_REASON | Q_TO, true },
 	{ "release", 1, Q_REASON | Q_TO | Q_FORCE, true },
 	{ "delete", 1, Q_REASON, true },
 	{ "purge", 0, Q_OLDER | Q_REASON, false },
@@ -283,20 +265,15 @@ static long sudo_id(const char *name)
 }
 
 /* Through sudo, the sudoers rule gives `mugai quarantine *` with any
- * arguments; the configuration must still be the administrators' one, or
- * an act could be recorded in a log of the caller's choosing (or not at
- * all).  So no --quarantine-dir or --audit-log, and --config only for a
- * file that root owns and no one else may change. */
+ * arguments, yet the policy (approvals needed, the store, the logs, the
+ * release server) must stay the administrators' one, or an act could be
+ * judged by rules or recorded in a log of the caller's choosing.  So no
+ * --config, --quarantine-dir or --audit-log: only /etc/mugai/mugai.conf,
+ * opened once through root's directories without following a link. */
 static bool sudo_paths_ok(const struct common *c)
 {
-	if (c->qdir || c->audit) {
-		fprintf(stderr, TR("mugai: quarantine: --quarantine-dir and --audit-log cannot be used through sudo\n"));
-		return false;
-	}
-	struct stat st;
-	if (c->config && (stat(c->config, &st) < 0 || st.st_uid != 0 || (st.st_mode & 022))) {
-		fprintf(stderr, TR("mugai: quarantine: through sudo, --config must name a file owned by root and writable by root only: %s\n"),
-		        c->config);
+	if (c->config || c->qdir || c->audit) {
+		fprintf(stderr, TR("mugai: quarantine: --config, --quarantine-dir and --audit-log cannot be used through sudo\n"));
 		return false;
 	}
 	return true;
@@ -400,34 +377,52 @@ static int cmd_quarantine(int argc, char **argv)
 	long sudo_uid = sudo_id("SUDO_UID"), sudo_gid = sudo_id("SUDO_GID");
 	if (sudo_uid > 0 && !sudo_paths_ok(&c))
 		goto out;
-	cfg = load_config(&c);
+	/* what the store and the review state get from us is private */
+	umask(077);
+	if (sudo_uid > 0) {
+		char err[1024];
+		if (config_load_trusted(MUGAI_DEFAULT_CONFIG, true, &cfg, err, sizeof err) < 0)
+			fprintf(stderr, "mugai: %s\n", err);
+	} else {
+		cfg = load_config(&c);
+	}
 	if (!cfg)
 		goto out;
 	char *user = quarantine_admin_user();
+	/* --audit-log names the log this command's records go to */
+	char *admin_log = g_canonicalize_filename(c.audit ? c.audit : cfg->audit_admin_log, NULL);
+	char *qdir = g_canonicalize_filename(cfg->quarantine_dir, NULL);
+	char *rdir = qstate_dir(qdir, cfg->quarantine_review_dir);
 	quarantine_admin a = {
-		.dir = cfg->quarantine_dir, .audit_log = cfg->audit_log, .release_smtp = cfg->release_smtp,
-		.release_approvals = (int)cfg->quarantine_release_approvals,
+		.cfg = cfg, .dir = qdir, .review_dir = rdir, .admin_log = admin_log, .admin_fd = -1,
+		.release_smtp = cfg->release_smtp, .release_approvals = (int)cfg->quarantine_release_approvals,
+		.approval_expiry = cfg->quarantine_approval_expiry,
+		.config = cfg->source, .config_sha256 = cfg->sha256,
 		.user = user, .sudo_user = getenv("SUDO_USER"), .sudo_uid = sudo_uid, .sudo_gid = sudo_gid,
 		.out = stdout, .err = stderr,
 	};
 	g_ptr_array_add(to, NULL);
+	const char *const *tov = to->len > 1 ? (const char *const *)to->pdata : NULL;
 	if (strcmp(q->name, "list") == 0) {
 		rc = quarantine_cmd_list(a.dir, &f, json, stdout, stderr);
 	} else if (strcmp(q->name, "show") == 0) {
-		rc = quarantine_cmd_show(a.dir, id, stdout, stderr);
+		rc = quarantine_cmd_show(&a, id);
 	} else if (strcmp(q->name, "export") == 0) {
-		pipeline_global_init();
 		rc = quarantine_cmd_export(&a, id, part, output, reason, 1);
-		pipeline_global_shutdown();
 	} else if (strcmp(q->name, "approve") == 0) {
-		rc = quarantine_cmd_approve(&a, id, reason);
+		rc = quarantine_cmd_approve(&a, id, reason, tov);
 	} else if (strcmp(q->name, "release") == 0) {
-		rc = quarantine_cmd_release(&a, id, reason, to->len > 1 ? (const char *const *)to->pdata : NULL, force);
+		rc = quarantine_cmd_release(&a, id, reason, tov, force);
 	} else if (strcmp(q->name, "delete") == 0) {
 		rc = quarantine_cmd_delete(&a, id, reason);
 	} else {
 		rc = quarantine_cmd_purge(&a, days >= 0 ? days : cfg->quarantine_retention_days, reason);
 	}
+	if (a.admin_fd >= 0)
+		close(a.admin_fd);
+	g_free(admin_log);
+	g_free(qdir);
+	g_free(rdir);
 	g_free(user);
 	fflush(stdout);
 out:

@@ -77,7 +77,7 @@ static const char *const sandbox_names[] = {
 	[MUGAI_SANDBOX_NAMESPACES] = "namespaces", [MUGAI_SANDBOX_OFF] = "off", NULL,
 };
 
-static key_check check_socket, check_hostport, check_clamd, check_addr_list, check_opt_path;
+static key_check check_socket, check_hostport, check_clamd, check_addr_list, check_opt_path, check_release;
 
 #define OFF(field) offsetof(mugai_config, field)
 #define STR(sec, key, def, check, field, doc) \
@@ -209,8 +209,8 @@ static const struct key keys[] = {
 	PATH("audit", "admin_log", "/var/log/mugai-admin.log", audit_admin_log,
 	     "Audit log of the administrators' acts (export, approve, release, delete, purge): a file only root writes, in directories only root may change"),
 
-	STR("release", "smtp", "127.0.0.1:10026", check_hostport, release_smtp,
-	    "Milter-free smtpd that released mail is re-injected into: HOST:PORT or [IPV6]:PORT"),
+	STR("release", "smtp", "unix:/var/spool/postfix/private/mugai-release", check_release, release_smtp,
+	    "Milter-free smtpd that released mail is re-injected into: unix:/PATH (only root may reach Postfix's private/), HOST:PORT or [IPV6]:PORT"),
 };
 #define NKEYS G_N_ELEMENTS(keys)
 
@@ -309,6 +309,16 @@ static bool socket_local(const char *v)
 	unsigned a, b, c, d;
 	char end;
 	return sscanf(h, "%u.%u.%u.%u%c", &a, &b, &c, &d, &end) == 4 && a == 127 && b < 256 && c < 256 && d < 256;
+}
+
+/* unix:/PATH (in sockaddr_un) or HOST:PORT. */
+static const char *check_release(const char *v)
+{
+	if (!g_str_has_prefix(v, "unix:"))
+		return check_hostport(v);
+	if (v[5] != '/')
+		return "is not unix:/ABSOLUTE/PATH";
+	return strlen(v + 5) < sizeof ((struct sockaddr_un *)0)->sun_path ? NULL : "is a unix socket path over 107 bytes";
 }
 
 /* Empty, or an absolute path. */

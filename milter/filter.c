@@ -8,10 +8,16 @@
  * at a time, so all state hangs off smfi_getpriv().
  * Nothing before end of data answers anything but "continue": a failure is
  * recorded (the spool keeps its first error) and reported at EOM.  At EOM
- * the message goes to a worker (pool.c), whose reply is applied as edits:
- * delete the replaced headers, set Subject, add the new headers, replace
- * the body.  answer() is the one place a reply code is chosen, from the
- * verdict table.  One syslog line per message, here, at EOM.
+ * the message goes to a worker (pool.c), whose reply is trusted with
+ * nothing: its output must have the one shape mugai builds (outverify.c),
+ * its audit record is checked and completed with the envelope the milter
+ * knows; then the quarantine entry and the audit record are made durable
+ * (store_commit), the edits are sent (delete the replaced headers, set
+ * Subject, add the new headers, replace the body), and only then is the
+ * answer given.  Edits the MTA refuses take the entry out again and add a
+ * tempfail record: nothing may say "delivered" for a 451.
+ * answer() is the one place a reply code is chosen, from the verdict
+ * table.  One syslog line per message, here, at EOM.
  */
 #include "milter/filter.h"
 
@@ -22,12 +28,16 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "milter/snapshot.h"
 #include "milter/spool.h"
+#include "milter/testhooks.h"
+#include "sanitize/outverify.h"
 #include "sanitize/pipeline.h"
 #include "sanitize/verdict.h"
 #include "store/store.h"
@@ -101,7 +111,8 @@ static msg_ctx *msg_get(conn_ctx *c)
 	if (!c->msg) {
 		msg_ctx *m = g_new0(msg_ctx, 1);
 		const mugai_config *cfg = c->snap->cfg;
-		m->spool = spool_new((uint64_t)cfg->milter_spool_memory, cfg->milter_spool_dir);
+		m->spool = spool_new((uint64_t)cfg->milter_spool_memory, (uint64_t)cfg->max_message_size,
+		                     cfg->milter_spool_dir);
 		m->rcpt = g_ptr_array_new_with_free_func(g_free);
 		m->replaced = g_array_new(FALSE, FALSE, sizeof(replaced_hdr));
 		m->rewritten = g_array_new(FALSE, FALSE, sizeof(replaced_hdr));
@@ -349,7 +360,7 @@ static int replace_body(SMFICTX *ctx, int fd, uint64_t offset)
 /* Turn the original into the output by edits, in the order Postfix needs:
  * every header change first, then the body (never interleaved).  0 or -1
  * when libmilter refused one (the caller tempfails the whole message). */
-static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_reply *rep, int out_fd)
+static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_reply *rep, int out_fd, bool qp)
 {
 	const char *sp = c->leadspc ? " " : "";
 	/* highest index first: deleting shifts the indexes of later same-name headers */
@@ -370,9 +381,14 @@ static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_re
 		r = rep->subject_added ? smfi_addheader(ctx, "Subject", v) : smfi_chgheader(ctx, "Subject", 1, v);
 		g_free(v);
 	}
-	for (guint i = 0; i < rep->hdr_names->len && r == MI_SUCCESS; i++) {
-		char *v = g_strconcat(sp, (char *)g_ptr_array_index(rep->hdr_values, i), NULL);
-		r = smfi_addheader(ctx, g_ptr_array_index(rep->hdr_names, i), v);
+	/* the four headers outverify_check() found at the end of the output */
+	const char *const added[4][2] = {
+		{ "MIME-Version", "1.0" }, { "Content-Type", "text/plain; charset=utf-8" },
+		{ "Content-Transfer-Encoding", qp ? "quoted-printable" : "base64" }, { "X-Mugai-Status", rep->status },
+	};
+	for (int i = 0; i < 4 && r == MI_SUCCESS; i++) {
+		char *v = g_strconcat(sp, added[i][1], NULL);
+		r = smfi_addheader(ctx, (char *)added[i][0], v);
 		g_free(v);
 	}
 	if (r != MI_SUCCESS)
@@ -380,10 +396,11 @@ static int apply(SMFICTX *ctx, const conn_ctx *c, const msg_ctx *m, const job_re
 	return replace_body(ctx, out_fd, rep->body_offset);
 }
 
-/* A temporary failure decided here, not by the pipeline (worker lost,
- * spool or edit failure): the audit log gets its record from us. */
-static void audit_milter_failure(const mugai_config *cfg, const conn_ctx *c, const msg_ctx *m,
-                                 const char *qid, const char *reason, int64_t elapsed_ms)
+/* A record of the milter's own, for a message no worker answered for
+ * (lost worker, spool trouble, the size limit): the envelope, the size,
+ * the verdict and its reason. */
+static json_object *own_record(const conn_ctx *c, const msg_ctx *m, const char *qid, enum verdict v,
+                               const char *reason, int64_t elapsed_ms)
 {
 	mugai_result *r = result_new();
 	r->ts = result_now_rfc3339();
@@ -395,16 +412,49 @@ static void audit_milter_failure(const mugai_config *cfg, const conn_ctx *c, con
 			g_ptr_array_add(r->rcpt, g_strdup(g_ptr_array_index(m->rcpt, i)));
 		r->size = spool_size(m->spool);
 	}
-	r->verdict = VERDICT_TEMPFAIL;
+	r->verdict = v;
 	r->verdict_reason = g_strdup(reason);
 	result_add_reason(r->reasons, reason);
 	r->elapsed_ms = elapsed_ms;
 	char *json = audit_record_json(r);
-	int e = audit_append(cfg->audit_log, json);
-	if (e < 0)
-		syslog(LOG_ERR, "[audit] log %s: %s", cfg->audit_log, strerror(-e));
+	json_object *o = json_tokener_parse(json);
 	g_free(json);
 	result_free(r);
+	return o;
+}
+
+/* What the milter knows better than any worker: the queue ID, the
+ * envelope, the client, the size. */
+static void own_fields(json_object *rec, const conn_ctx *c, const msg_ctx *m, const char *qid)
+{
+	json_object *rc = json_object_new_array();
+	for (guint i = 0; i < m->rcpt->len; i++)
+		json_object_array_add(rc, json_object_new_string(g_ptr_array_index(m->rcpt, i)));
+	json_object_object_add(rec, "id", qid ? json_object_new_string(qid) : NULL);
+	json_object_object_add(rec, "from", m->env_from ? json_object_new_string(m->env_from) : NULL);
+	json_object_object_add(rec, "rcpt", rc);
+	json_object_object_add(rec, "client", c->client ? json_object_new_string(c->client) : NULL);
+	json_object_object_add(rec, "size", json_object_new_uint64(spool_size(m->spool)));
+}
+
+/* The output's bytes, checked: the text the recipient gets into *TEXT.
+ * 0, or -1 with *WHY. */
+static int verify_output(int fd, const job_reply *rep, bool *qp, char **text, const char **why)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0 || st.st_size <= 0) {
+		*why = "output unreadable";
+		return -1;
+	}
+	/* a sealed memfd: nobody can change or shrink it under the mapping */
+	void *map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+	if (map == MAP_FAILED) {
+		*why = "output cannot be mapped";
+		return -1;
+	}
+	int rc = outverify_check(map, (size_t)st.st_size, rep->body_offset, rep->status, qp, text, why);
+	munmap(map, (size_t)st.st_size);
+	return rc;
 }
 
 static sfsistat on_eom(SMFICTX *ctx)
@@ -419,53 +469,102 @@ static sfsistat on_eom(SMFICTX *ctx)
 	const mugai_config *cfg = c->snap->cfg;
 	const char *qid = queue_id(ctx);
 	enum verdict v = VERDICT_TEMPFAIL;
-	const char *reason = NULL;
-	bool ours = true;   /* the failure is decided here, not by the pipeline */
+	const char *reason = NULL, *why = NULL;
 	job_reply *rep = NULL;
+	json_object *rec = NULL;   /* the worker's record, once checked */
+	char *text = NULL;
+	bool qp = false;
 	int out_fd = -1, msg_fd = -1;
+	char mint[QUARANTINE_ID_MAX] = "";
 
 	if (!m) {
 		reason = "internal:no-message";
+	} else if (spool_error(m->spool) == -EFBIG) {
+		/* never spooled whole, never parsed: refused at the size limit */
+		v = VERDICT_REJECTED;
+		reason = "limit:message-size";
 	} else if (spool_error(m->spool) || (msg_fd = spool_export_fd(m->spool)) < 0) {
 		int e = spool_error(m->spool) ? spool_error(m->spool) : msg_fd;
 		/* the message's own line follows; this one is about the spool */
 		syslog(LOG_ERR, "[milter] spool_dir %s: %s", cfg->milter_spool_dir, strerror(-e));
 		reason = "internal:spool";
+	} else if (quarantine_new_id(mint, sizeof mint) < 0) {
+		reason = "internal:random";
 	} else {
 		job *j = job_new();
 		j->seq = __atomic_add_fetch(&job_seq, 1, __ATOMIC_RELAXED);
 		j->queue_id = g_strdup(qid);
 		j->env_from = g_strdup(m->env_from);
 		j->client = g_strdup(c->client);
+		j->quarantine_id = g_strdup(mint);
+#ifdef MUGAI_TEST_HOOKS
+		j->test_fault = g_strdup(testhooks_claim_fault());
+#endif
 		for (guint i = 0; i < m->rcpt->len; i++)
 			g_ptr_array_add(j->rcpt, g_strdup(g_ptr_array_index(m->rcpt, i)));
 		int64_t deadline = t0 + cfg->milter_timeout * G_USEC_PER_SEC;
 		if (pool_run(workers, j, msg_fd, deadline, progress, ctx, &rep, &out_fd, &reason) == 0) {
-			ours = false;
 			v = rep->verdict;
 			reason = rep->verdict_reason;
+			if (job_reply_record(rep, &rec, &why) < 0) {
+				v = VERDICT_TEMPFAIL;
+				reason = "internal:worker-protocol";
+			} else if (out_fd >= 0 && verify_output(out_fd, rep, &qp, &text, &why) < 0) {
+				v = VERDICT_TEMPFAIL;
+				reason = "internal:worker-output";
+			}
+			if (why)
+				syslog(LOG_ERR, "%s: worker's reply refused: %s", qid ? qid : "NOQUEUE", why);
 		}
 		job_free(j);
-		close(msg_fd);
 	}
-	if (rep && out_fd >= 0 && apply(ctx, c, m, rep, out_fd) < 0) {
+	int64_t elapsed = (g_get_monotonic_time() - t0) / 1000;
+	if (rec) {
+		own_fields(rec, c, m, qid);
+		if (v == VERDICT_TEMPFAIL && rep->verdict != VERDICT_TEMPFAIL)
+			store_record_tempfail(rec, reason);   /* refused here: nothing of the worker's is kept */
+	} else {
+		rec = own_record(c, m, qid, v, reason ? reason : "internal:", elapsed);
+	}
+	/* the original and the record, durable before the answer */
+	const char *failed = rec ? store_commit(cfg->quarantine_dir, cfg->audit_log, rec, msg_fd,
+	                                        m ? spool_size(m->spool) : 0, text) : "internal:record";
+	if (failed) {
+		v = VERDICT_TEMPFAIL;
+		reason = failed;
+		syslog(LOG_ERR, "%s: %s: %s", qid ? qid : "NOQUEUE", failed,
+		       strcmp(failed, "audit-failed") == 0 ? cfg->audit_log : cfg->quarantine_dir);
+	}
+	json_object *q;
+	char *stored = rec && json_object_object_get_ex(rec, "quarantine_id", &q) &&
+	               json_object_is_type(q, json_type_string) ? g_strdup(json_object_get_string(q)) : NULL;
+	if (!failed && v <= VERDICT_SUSPECT && apply(ctx, c, m, rep, out_fd, qp) < 0) {
+		/* the MTA would not take the edits: the message is not accepted, so
+		 * neither the entry nor the record may say it was delivered */
 		v = VERDICT_TEMPFAIL;
 		reason = "internal:milter-edit";
-		ours = true;
+		if (stored)
+			quarantine_remove(cfg->quarantine_dir, stored);
+		g_free(stored);
+		stored = NULL;
+		store_record_tempfail(rec, reason);
+		char *line = audit_json_string(rec);
+		if (audit_append(cfg->audit_log, line) < 0)
+			syslog(LOG_ERR, "%s: audit-failed: %s", qid ? qid : "NOQUEUE", cfg->audit_log);
+		g_free(line);
 	}
 	sfsistat rc = answer(ctx, v, reason);
 
-	int64_t elapsed = (g_get_monotonic_time() - t0) / 1000;
-	if (v == VERDICT_TEMPFAIL && ours)
-		audit_milter_failure(cfg, c, m, qid, reason, elapsed);
 	/* info lines follow [audit] syslog; failures are always logged */
 	if (v == VERDICT_TEMPFAIL || cfg->audit_syslog)
-		syslog(v == VERDICT_TEMPFAIL ? LOG_ERR : LOG_INFO,
-		       "%s: mugai: verdict=%s%s%s removed=%u quarantine=%s size=%" G_GUINT64_FORMAT " elapsed=%" G_GINT64_FORMAT "ms",
-		       qid ? qid : "NOQUEUE", verdict_name(v), reason ? " reason=" : "", reason ? reason : "",
-		       rep ? rep->removed : 0, rep && rep->quarantine_id && !ours ? rep->quarantine_id : "-",
-		       rep ? rep->size : (m ? spool_size(m->spool) : 0), elapsed);
+		audit_syslog_line(qid, verdict_name(v), reason, rep && v != VERDICT_TEMPFAIL ? rep->removed : 0, stored,
+		                  m ? spool_size(m->spool) : 0, elapsed);
 
+	json_object_put(rec);
+	g_free(stored);
+	g_free(text);
+	if (msg_fd >= 0)
+		close(msg_fd);
 	if (out_fd >= 0)
 		close(out_fd);
 	job_reply_free(rep);
@@ -494,12 +593,9 @@ static sfsistat on_close(SMFICTX *ctx)
 int filter_register(pool *p)
 {
 	workers = p;
-	/* TEST ONLY -- Debian's miltertest reads every end-of-message request
-	 * into a 1024-byte stack buffer and crashes on a longer one, so the
-	 * protocol tests (test/milter.py) ask for small body pieces here. */
-	const char *chunk = getenv("MUGAI_TEST_BODY_CHUNK");
-	if (chunk && atoi(chunk) >= 64 && atoi(chunk) <= BODY_CHUNK)
-		body_chunk = (size_t)atoi(chunk);
+#ifdef MUGAI_TEST_HOOKS
+	body_chunk = testhooks_body_chunk(BODY_CHUNK);
+#endif
 	struct smfiDesc desc = {
 		.xxfi_name = "mugai",
 		.xxfi_version = SMFI_VERSION,

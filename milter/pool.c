@@ -364,7 +364,7 @@ int pool_run(pool *p, const job *j, int msg_fd, int64_t deadline,
 		else if (fr.fd >= 0 && fstat(fr.fd, &st) < 0)
 			why = "output descriptor unusable";
 		else
-			job_reply_check(rep, j->seq, fr.fd >= 0 ? (uint64_t)st.st_size : 0, &why);
+			job_reply_check(rep, j->seq, j->quarantine_id, fr.fd >= 0 ? (uint64_t)st.st_size : 0, &why);
 	}
 	if (r == 1 && !why) {
 		s->jobs++;   /* the slot is ours (busy) until release */

@@ -12,7 +12,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include "milter/job.h"
+#include "worker/job.h"
 
 typedef struct pool pool;
 

@@ -4,8 +4,10 @@
  * releases both (the file has no name, so nothing is left on disk even
  * after a crash).  Memory use per message is bounded by mem_limit: on the
  * write that would pass it, the buffer is copied to a new O_TMPFILE file
- * in the spool directory and freed.  The first error sticks and is
- * reported by spool_error(); nothing is logged here.
+ * in the spool directory and freed.  A message is never kept beyond its
+ * size limit: the write that would pass it fails with -EFBIG, which
+ * sticks.  The first error sticks and is reported by spool_error();
+ * nothing is logged here.
  */
 #include "util/fdio.h"
 #include "milter/spool.h"
@@ -20,17 +22,20 @@
 
 struct spool {
 	uint64_t mem_limit;
+	uint64_t max_size; /* 0: no limit */
 	char *dir;
 	GByteArray *mem;   /* NULL once spilled */
 	int fd;            /* -1 while in memory */
-	uint64_t size;
+	uint64_t size;     /* bytes kept */
+	uint64_t seen;     /* bytes offered, kept or not */
 	int error;
 };
 
-spool *spool_new(uint64_t mem_limit, const char *dir)
+spool *spool_new(uint64_t mem_limit, uint64_t max_size, const char *dir)
 {
 	spool *s = g_new0(spool, 1);
 	s->mem_limit = mem_limit;
+	s->max_size = max_size;
 	s->dir = g_strdup(dir);
 	s->mem = g_byte_array_new();
 	s->fd = -1;
@@ -68,8 +73,13 @@ static int spill(spool *s)
 
 int spool_write(spool *s, const void *buf, size_t len)
 {
+	s->seen += len;
 	if (s->error)
 		return s->error;
+	if (s->max_size && s->size + len > s->max_size) {
+		s->error = -EFBIG;
+		return s->error;
+	}
 	int r = 0;
 	if (s->mem && s->size + len > s->mem_limit)
 		r = spill(s);
@@ -87,7 +97,7 @@ int spool_write(spool *s, const void *buf, size_t len)
 
 uint64_t spool_size(const spool *s)
 {
-	return s->size;
+	return s->seen;
 }
 
 int spool_error(const spool *s)

@@ -14,14 +14,16 @@
 
 typedef struct spool spool;
 
-/* MEM_LIMIT bytes in memory before spilling to a file in DIR. */
-spool *spool_new(uint64_t mem_limit, const char *dir);
+/* MEM_LIMIT bytes in memory before spilling to a file in DIR; no more
+ * than MAX_SIZE bytes at all (0: no limit): a write past it fails with
+ * -EFBIG, and that error sticks. */
+spool *spool_new(uint64_t mem_limit, uint64_t max_size, const char *dir);
 spool *spool_free(spool *s);   /* NULL-safe; returns NULL */
 
 /* Append LEN bytes.  0, or the sticky negative errno. */
 int spool_write(spool *s, const void *buf, size_t len);
 
-uint64_t spool_size(const spool *s);
+uint64_t spool_size(const spool *s);   /* bytes written to it, kept or not */
 int spool_error(const spool *s);    /* 0 or the first negative errno */
 int spool_in_file(const spool *s);  /* 1 once spilled to a file */
 

@@ -2,15 +2,16 @@
  *
  * Runs as `mugai-milter --worker FD -c CONFIG`, exec'd by the milter's pool
  * (pool.c), so it starts single-threaded with a clean address space.  It
- * owns nothing the milter needs: the message arrives as a descriptor, the
- * output goes back as a sealed memfd, and the quarantine and audit records
- * are written here by the pipeline before the reply is sent.  Resource
- * limits (address space, file size, open files; CPU per job) are set after
- * initialisation; the milter's wall-clock deadline and SIGKILL are the
- * outer bound.  The per-message syslog line is the milter's, so the
- * pipeline's own is turned off here; this file logs only its own failures.
+ * owns nothing the milter needs and writes nothing: the message arrives as
+ * a descriptor, the output goes back as a sealed memfd and the audit
+ * record in the reply, which the milter checks and makes durable.
+ * Resource limits (address space, file size, open files; CPU per job) are
+ * set after initialisation, then the process confines itself (sandbox.h);
+ * the milter's wall-clock deadline and SIGKILL are the outer bound.  This
+ * file logs only its own failures.
  */
 #include "milter/worker.h"
+#include "milter/testhooks.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,9 +28,11 @@
 #include <unistd.h>
 
 #include "config/config.h"
-#include "milter/job.h"
+#include "worker/confine.h"
+#include "worker/job.h"
 #include "sanitize/detect.h"
 #include "sanitize/pipeline.h"
+#include "store/store.h"
 
 /* AddressSanitizer reserves terabytes of address space for its shadow
  * memory, so RLIMIT_AS would kill a sanitizer build on its first malloc. */
@@ -61,6 +64,27 @@ static int limit(int resource, const char *name, int64_t value)
 	return 0;
 }
 
+/* The sandbox ([milter] worker_sandbox): from here on this process reads
+ * only what it holds and the system's libraries, writes only unnamed
+ * files in the spool directory, reaches only clamd.  A worker that cannot
+ * be confined as configured does not start: the milter then refuses to
+ * run, and says why. */
+static int confine(const mugai_config *cfg)
+{
+	confine_spec cs;
+	confine_spec_init(&cs, cfg, cfg->milter_spool_dir);
+	char desc[256];
+	int rc = sandbox_apply(&cs.spec, desc, sizeof desc);
+	confine_spec_clear(&cs);
+	if (rc < 0)
+		syslog(LOG_ERR, "worker: cannot be confined ([milter] worker_sandbox = %s): %s",
+		       cfg->worker_sandbox == MUGAI_SANDBOX_AUTO ? "auto" : cfg->worker_sandbox == MUGAI_SANDBOX_LANDLOCK ?
+		       "landlock" : cfg->worker_sandbox == MUGAI_SANDBOX_NAMESPACES ? "namespaces" : "off", desc);
+	else
+		syslog(LOG_DEBUG, "worker confined: %s", desc);
+	return rc;
+}
+
 static int set_limits(const mugai_config *cfg)
 {
 	int r = limit(RLIMIT_FSIZE, "RLIMIT_FSIZE", cfg->milter_worker_file_size);
@@ -86,82 +110,6 @@ static void set_cpu_budget(int64_t seconds)
 	rl.rlim_cur = soft;
 	if (setrlimit(RLIMIT_CPU, &rl) < 0)
 		syslog(LOG_WARNING, "worker: setrlimit(RLIMIT_CPU): %s", strerror(errno));
-}
-
-/* TEST ONLY -- the fault tests of test/milter.py.  When MUGAI_TEST_FAULT
- * names a file, the first worker that claims it (by renaming it away) acts
- * on its first word before running its job: "crash" aborts, "hang" sleeps
- * forever, "garbage" answers with bytes that are no frame.  One file, one
- * fault, whichever worker takes the job; without the variable this is a
- * getenv() per job and nothing else. */
-static const char *test_fault(void)
-{
-	const char *path = getenv("MUGAI_TEST_FAULT");
-	if (!path || !*path)
-		return NULL;
-	char claimed[PATH_MAX], word[16] = "";
-	snprintf(claimed, sizeof claimed, "%s.%ld", path, (long)getpid());
-	if (rename(path, claimed) < 0)
-		return NULL;
-	FILE *f = fopen(claimed, "r");
-	if (f) {
-		if (fscanf(f, "%15s", word) != 1)
-			word[0] = 0;
-		fclose(f);
-	}
-	unlink(claimed);
-	static const char *const faults[] = { "crash", "hang", "garbage" };
-	for (size_t i = 0; i < G_N_ELEMENTS(faults); i++)
-		if (strcmp(word, faults[i]) == 0)
-			return faults[i];
-	return NULL;
-}
-
-void worker_output_headers(const uint8_t *out, size_t body_offset,
-                           GPtrArray *names, GPtrArray *values)
-{
-	char *name = NULL;
-	GString *value = NULL;
-	size_t i = 0;
-	for (;;) {
-		size_t e = i;
-		while (e < body_offset && out[e] != '\n')
-			e++;
-		size_t n = e - i;
-		const char *line = (const char *)out + i;
-		if (n && line[n - 1] == '\r')
-			n--;
-		bool more = i < body_offset && n > 0;
-		bool cont = more && (line[0] == ' ' || line[0] == '\t');
-		if (cont && value) {
-			g_string_append_c(value, '\n');
-			g_string_append_len(value, line, (gssize)n);
-		}
-		if (!cont && name) {   /* the previous header is complete */
-			if (pipeline_header_replaced(name)) {
-				g_ptr_array_add(names, name);
-				g_ptr_array_add(values, g_string_free(value, FALSE));
-			} else {
-				g_free(name);
-				g_string_free(value, TRUE);
-			}
-			name = NULL;
-			value = NULL;
-		}
-		if (!more)
-			break;
-		if (!cont) {
-			const char *colon = memchr(line, ':', n);
-			if (colon) {
-				name = g_strndup(line, (gsize)(colon - line));
-				const char *v = colon + 1, *end = line + n;
-				while (v < end && (*v == ' ' || *v == '\t'))
-					v++;
-				value = g_string_new_len(v, end - v);
-			}
-		}
-		i = e + 1;
-	}
 }
 
 /* Close every descriptor the exec brought along but stdio and SOCK (the
@@ -209,57 +157,38 @@ static int output_fd(const GByteArray *out)
 /* One job: returns 0, or -errno when the reply could not be sent. */
 static int run_job(const mugai_config *cfg, int sock, job *j, int msg_fd)
 {
-	const char *fault = test_fault();
-	if (fault && strcmp(fault, "crash") == 0)
-		abort();
-	if (fault && strcmp(fault, "hang") == 0)
-		for (;;)
-			pause();
-	if (fault && strcmp(fault, "garbage") == 0) {
-		static const char junk[] = "this is not a reply frame at all";
-		return write(sock, junk, sizeof junk) < 0 ? -errno : 0;
-	}
-
+#ifdef MUGAI_TEST_HOOKS
+	int f = testhooks_worker_fault(cfg, sock, j);
+	if (f != 0)
+		return f < 0 ? f : 0;
+#endif
 	set_cpu_budget(cfg->milter_timeout * 2);
 	g_ptr_array_add(j->rcpt, NULL);
 	pipeline_env env = {
 		.id = j->queue_id, .env_from = j->env_from, .client = j->client,
 		.rcpt = j->rcpt->len > 1 ? (const char *const *)j->rcpt->pdata : NULL,
+		.quarantine_id = j->quarantine_id,
 	};
 	GByteArray *out = NULL;
 	mugai_result *res = NULL;
 	pipeline_run(cfg, &env, msg_fd, &out, &res);
 	g_ptr_array_remove_index(j->rcpt, j->rcpt->len - 1);
 
-	job_reply *rep = job_reply_new();
-	rep->seq = j->seq;
-	rep->verdict = res->verdict;
-	rep->verdict_reason = g_strdup(res->verdict_reason);
-	rep->quarantine_id = g_strdup(res->quarantine_id);
-	rep->removed = result_count_action(res, PART_REMOVED);
-	rep->size = res->size;
-	rep->elapsed_ms = (uint64_t)(res->elapsed_ms > 0 ? res->elapsed_ms : 0);
-	int ofd = -1;
-	if (out) {
-		ofd = output_fd(out);
-		if (ofd < 0) {
-			/* The records already say delivered; the milter will say tempfail
-			 * and log why, and the sender retries. */
-			syslog(LOG_ERR, "%s: worker: cannot pass the output back: %s",
-			       j->queue_id ? j->queue_id : "NOQUEUE", strerror(-ofd));
-			rep->verdict = VERDICT_TEMPFAIL;
-			g_free(rep->verdict_reason);
-			rep->verdict_reason = g_strdup("internal:worker-output");
-		} else {
-			rep->has_output = true;
-			rep->status = g_strdup(res->status);
-			rep->subject_out = g_strdup(res->subject_out);
-			rep->subject_added = res->subject_added;
-			rep->body_offset = res->body_offset;
-			worker_output_headers(out->data, (size_t)res->body_offset, rep->hdr_names, rep->hdr_values);
-		}
-		g_byte_array_unref(out);
+	int ofd = out ? output_fd(out) : -1;
+	if (out && ofd < 0) {
+		/* the milter tempfails it and logs why; the sender retries */
+		syslog(LOG_ERR, "%s: worker: cannot pass the output back: %s",
+		       j->queue_id ? j->queue_id : "NOQUEUE", strerror(-ofd));
+		res->verdict = VERDICT_TEMPFAIL;
+		g_free(res->verdict_reason);
+		res->verdict_reason = g_strdup("internal:worker-output");
+		result_add_reason(res->reasons, "internal:worker-output");
+		g_free(res->quarantine_id);
+		res->quarantine_id = NULL;
 	}
+	if (out)
+		g_byte_array_unref(out);
+	job_reply *rep = job_reply_from_result(j->seq, res, ofd >= 0);
 	GByteArray *frame = job_reply_encode(rep);
 	int r = frame_send(sock, frame, ofd);
 	g_byte_array_unref(frame);
@@ -299,14 +228,18 @@ int worker_main(int sock, const char *config_path, bool log_stderr)
 		return 2;
 	}
 	close(cfd);
-	cfg->audit_syslog = false;   /* the milter logs the one line per message */
 	sock = keep_only(sock);
-	openlog("mugai", LOG_PID | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
+	openlog("mugai", LOG_PID | LOG_NDELAY | (log_stderr ? LOG_PERROR : 0), LOG_MAIL);
+	/* spill files go to the spool directory (the only one writable after
+	 * confine()), before anything reads $TMPDIR */
+	g_setenv("TMPDIR", cfg->milter_spool_dir, TRUE);
 	pipeline_global_init();
 	/* load libmagic's database now, not on the first message's clock */
 	g_free(detect_mime_type("mugai", 5, DETECT_FULL));
 	g_free(detect_mime_type("mugai", 5, DETECT_FILE));
 	int rc = set_limits(cfg) < 0 ? 2 : 0;
+	if (rc == 0 && confine(cfg) < 0)
+		rc = 2;
 
 	GByteArray *hello = job_hello_encode();
 	if (rc == 0 && frame_send(sock, hello, -1) < 0)

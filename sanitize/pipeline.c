@@ -1,10 +1,10 @@
 /* pipeline.c - one message through the whole pipeline.
  *
  * Order matters and is the contract: limits, parse, walk, verdict, build
- * and re-check the output, then store the original (quarantine) and append
- * the audit record, both fsync'ed; only then is a deliverable verdict
- * returned.  Any failure along the way becomes a reason and the verdict
- * table turns it into tempfail.  The caller owns the output and the result.
+ * and re-check the output.  Any failure along the way becomes a reason and
+ * the verdict table turns it into tempfail.  The caller owns the output and
+ * the result, and makes them durable (store_commit) before it answers:
+ * the process that parses the mail never writes the quarantine or a log.
  */
 #include "sanitize/pipeline.h"
 #include "sanitize/charset.h"
@@ -21,7 +21,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
-#include <syslog.h>
 #include <unistd.h>
 
 void pipeline_global_init(void)
@@ -267,7 +266,9 @@ enum verdict pipeline_run(const mugai_config *cfg, const pipeline_env *env,
 	r->client = g_strdup(env->client);
 	for (const char *const *p = env->rcpt; p && *p; p++)
 		g_ptr_array_add(r->rcpt, g_strdup(*p));
-	if (quarantine_new_id(qid, sizeof qid) < 0) {
+	if (env->quarantine_id && quarantine_id_valid(env->quarantine_id))
+		g_strlcpy(qid, env->quarantine_id, sizeof qid);
+	else if (quarantine_new_id(qid, sizeof qid) < 0) {
 		result_add_reason(r->reasons, "internal:random");
 		goto decide;
 	}
@@ -342,35 +343,7 @@ decide:
 		r->quarantine_id = NULL;
 	}
 	r->elapsed_ms = (g_get_monotonic_time() - t0) / 1000;
-
-	if (!env->no_store) {
-		char *record = audit_record_json(r);
-		char *qrecord = r->quarantine_id ?
-			audit_record_with_text(record, r->verdict <= VERDICT_SUSPECT ? body : NULL) : NULL;
-		if (r->quarantine_id && quarantine_store(cfg->quarantine_dir, r->quarantine_id, fd, r->size, qrecord) < 0) {
-			result_add_reason(r->reasons, "quarantine-failed");
-			g_free(r->quarantine_id);
-			r->quarantine_id = NULL;
-			verdict_decide(r);
-			g_free(record);
-			record = audit_record_json(r);
-		}
-		if (audit_append(cfg->audit_log, record) < 0) {
-			result_add_reason(r->reasons, "audit-failed");
-			verdict_decide(r);
-		}
-		g_free(qrecord);
-		g_free(record);
-	}
-	g_free(body);
-	if (cfg->audit_syslog) {
-		/* Postfix style: the queue ID first, then one key=value summary */
-		syslog(LOG_MAIL | (r->verdict == VERDICT_TEMPFAIL ? LOG_ERR : LOG_INFO),
-		       "%s: mugai: verdict=%s%s%s removed=%u quarantine=%s size=%" G_GUINT64_FORMAT " elapsed=%" G_GINT64_FORMAT "ms",
-		       r->id ? r->id : "NOQUEUE", verdict_name(r->verdict), r->verdict_reason ? " reason=" : "",
-		       r->verdict_reason ? r->verdict_reason : "", result_count_action(r, PART_REMOVED),
-		       r->quarantine_id ? r->quarantine_id : "-", r->size, r->elapsed_ms);
-	}
+	r->text = r->verdict <= VERDICT_SUSPECT ? body : (g_free(body), NULL);
 	explain_verdict(env, r);
 
 	if (r->verdict > VERDICT_SUSPECT && output) {

@@ -2,9 +2,10 @@
  *
  * Input: a seekable fd holding the original message (read from offset 0,
  * never modified).  Output: the sanitized message (LF line ends) in a
- * GByteArray, a filled mugai_result, the original in the quarantine and one
- * audit record appended -- all durable before pipeline_run() returns a
- * verdict other than tempfail.  Knows nothing of libmilter.
+ * GByteArray and a filled mugai_result.  Nothing is written anywhere: the
+ * caller that did not parse the mail makes the quarantine entry and the
+ * audit record durable (store_commit) before it answers.  Knows nothing of
+ * libmilter.
  */
 #ifndef MUGAI_PIPELINE_H
 #define MUGAI_PIPELINE_H
@@ -19,8 +20,8 @@ typedef struct pipeline_env {
 	const char *env_from;    /* envelope sender, NULL outside the milter */
 	const char *const *rcpt; /* envelope recipients, NULL-terminated, or NULL */
 	const char *client;      /* client address or NULL */
+	const char *quarantine_id; /* the entry's ID, minted by the caller; NULL = minted here */
 	FILE *explain;           /* when non-NULL, each part's decision is printed here */
-	bool no_store;           /* analyse and build only: no quarantine, no audit (benchmarks, tests) */
 } pipeline_env;
 
 /* Process-wide initialisation: g_mime_init, xmlInitParser.  Call once from main(). */

@@ -45,6 +45,7 @@ mugai_result *result_free(mugai_result *r)
 	g_free(r->quarantine_id);
 	g_free(r->status);
 	g_free(r->subject_out);
+	g_free(r->text);
 	g_ptr_array_unref(r->rcpt);
 	g_ptr_array_unref(r->reasons);
 	g_ptr_array_unref(r->parts);

@@ -57,6 +57,7 @@ typedef struct mugai_result {
 	char *subject_out;    /* new Subject value (tagged), LF-folded; NULL = unchanged */
 	bool subject_added;   /* the original had no Subject: add subject_out */
 	uint64_t body_offset; /* where the output's body starts */
+	char *text;           /* the decoded text the recipient gets; NULL when nothing is delivered */
 } mugai_result;
 
 mugai_result *result_new(void);

@@ -9,7 +9,9 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <string.h>
+#include <syslog.h>
 #include <unistd.h>
 #include <json-c/json.h>
 
@@ -68,31 +70,47 @@ static json_object *part_json(const mugai_part *p)
 	return o;
 }
 
-/* json-c escapes U+0000..U+001F but passes DEL and the C1 controls
- * (U+0080..U+009F) raw.  Both are legal JSON, yet a C1 CSI in a log line
- * is a terminal escape for whoever runs `tail -f`.  These bytes can only
- * occur inside JSON strings, so escaping them after serialization is safe. */
-static char *escape_c1(const char *s)
+/* json-c escapes U+0000..U+001F but passes DEL, the C1 controls
+ * (U+0080..U+009F), the bidi controls and the line separators raw.  All
+ * are legal JSON, yet a C1 CSI in a log line is a terminal escape for
+ * whoever runs `tail -f`, a bidi override makes `list --json` or a log
+ * viewer show the text in another order than it is stored, and U+2028
+ * ends a line for some readers.  These bytes occur only inside JSON
+ * strings, so escaping them after serialization is safe.  Returns how many
+ * bytes at P form such a character (0: none). */
+static int unsafe_len(const unsigned char *p)
+{
+	if (p[0] == 0x7f)
+		return 1;
+	if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+		return 2;
+	if (p[0] == 0xd8 && p[1] == 0x9c)   /* U+061C arabic letter mark */
+		return 2;
+	if (p[0] == 0xe2 && p[1] == 0x80 && ((p[2] >= 0x8e && p[2] <= 0x8f) || (p[2] >= 0xa8 && p[2] <= 0xae)))
+		return 3;   /* U+200E-F, U+2028-9, U+202A-E */
+	if (p[0] == 0xe2 && p[1] == 0x81 && p[2] >= 0xa6 && p[2] <= 0xa9)
+		return 3;   /* U+2066-9 */
+	return 0;
+}
+
+static char *escape_unsafe(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	bool found = false;
-	for (; *p; p++)
-		if (*p == 0x7f || (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
-			found = true;
-			break;
-		}
-	if (!found)
+	for (; *p && !unsafe_len(p); p++)
+		;
+	if (!*p)
 		return g_strdup(s);
 	GString *g = g_string_sized_new(strlen(s) + 16);
-	for (p = (const unsigned char *)s; *p; p++) {
-		if (*p == 0x7f) {
-			g_string_append(g, "\\u007f");
-		} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
-			g_string_append_printf(g, "\\u%04x", p[1]);
-			p++;
-		} else {
-			g_string_append_c(g, (char)*p);
+	g_string_append_len(g, s, (gssize)((const char *)p - s));
+	while (*p) {
+		int n = unsafe_len(p);
+		if (n == 0) {
+			g_string_append_c(g, (char)*p++);
+			continue;
 		}
+		gunichar c = n == 1 ? 0x7f : g_utf8_get_char((const char *)p);
+		g_string_append_printf(g, "\\u%04x", (unsigned)c);
+		p += n;
 	}
 	return g_string_free(g, FALSE);
 }
@@ -128,7 +146,7 @@ char *audit_record_json(const mugai_result *r)
 char *audit_json_string(json_object *o)
 {
 	/* PLAIN: no spaces or newlines, so one record is one line. */
-	return escape_c1(json_object_to_json_string_ext(o,
+	return escape_unsafe(json_object_to_json_string_ext(o,
 	                 JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
@@ -151,27 +169,30 @@ int audit_append(const char *path, const char *record_json)
 {
 	if (!path || !record_json)
 		return -EINVAL;
+	int fd = store_open_log(path, 0600, NULL, 0);
+	if (fd < 0)
+		return fd;
+	int ret = audit_append_fd(fd, record_json);
+	/* close() after EINTR must not be retried on Linux: the fd is gone. */
+	if (close(fd) < 0 && ret == 0 && errno != EINTR)
+		ret = -errno;
+	return ret;
+}
+
+int audit_append_fd(int fd, const char *record_json)
+{
 	size_t n = strlen(record_json);
 	/* A newline inside would split the record into two broken lines. */
 	if (memchr(record_json, '\n', n))
 		return -EINVAL;
 
 	/* One buffer, one write(2): with O_APPEND the kernel places the whole
-	 * line at the end, so concurrent writers (milter workers, a CLI run)
-	 * never interleave inside a line. */
+	 * line at the end, so concurrent writers (the milter's threads, a CLI
+	 * run) never interleave inside a line. */
 	char *line = g_malloc(n + 1);
 	memcpy(line, record_json, n);
 	line[n] = '\n';
-
-	int ret = 0, fd;
-	do
-		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
-	while (fd < 0 && errno == EINTR);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-
+	int ret = 0;
 	ssize_t w;
 	do
 		w = write(fd, line, n + 1);
@@ -180,14 +201,17 @@ int audit_append(const char *path, const char *record_json)
 		ret = -errno;
 	else if ((size_t)w != n + 1)
 		ret = -EIO;   /* a torn line; retrying would append a second fragment */
-	/* EINVAL: a pipe or terminal (--audit-log /dev/stderr) cannot be synced. */
-	else if (fsync(fd) < 0 && errno != EINVAL)
+	else if (fsync(fd) < 0)
 		ret = -errno;
-
-	/* close() after EINTR must not be retried on Linux: the fd is gone. */
-	if (close(fd) < 0 && ret == 0 && errno != EINTR)
-		ret = -errno;
-out:
 	g_free(line);
 	return ret;
+}
+
+void audit_syslog_line(const char *id, const char *verdict, const char *reason, unsigned removed,
+                       const char *qid, uint64_t size, int64_t elapsed_ms)
+{
+	syslog(LOG_MAIL | (strcmp(verdict, "tempfail") == 0 ? LOG_ERR : LOG_INFO),
+	       "%s: mugai: verdict=%s%s%s removed=%u quarantine=%s size=%" PRIu64 " elapsed=%" PRId64 "ms",
+	       id ? id : "NOQUEUE", verdict, reason ? " reason=" : "", reason ? reason : "", removed,
+	       qid ? qid : "-", size, elapsed_ms);
 }

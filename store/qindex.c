@@ -11,17 +11,21 @@
  * file (corrupt, not a database, another schema version) deletes it and
  * builds it again; a file that cannot be written gives way to an in-memory
  * index for this query.  Durability does not matter (synchronous = OFF); the
- * rollback journal keeps a crash from leaving a half-written file.  When
- * root creates the file in a directory owned by someone else (the mugai
- * user), the file is given to that owner, so the next run as mugai can use
- * it.  Nothing is logged; unreadable records are reported on ERR.
+ * rollback journal keeps a crash from leaving a half-written file.
+ * The file lives in a directory the milter's account owns and may be
+ * written by it, so it is read as an untrusted database: root works there
+ * as that account (store_dir_open: the file is that account's, no chown
+ * by name), SQLite is opened defensively (no schema-defined functions,
+ * triggers or views, cell sizes checked, no memory mapping), and what
+ * `list --json` prints is parsed and serialized again, never the stored
+ * bytes.  Nothing is logged; unreadable records are reported on ERR.
  */
 #include "store/qindex.h"
-#include "store/i18n.h"
 #include "store/store.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <sqlite3.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -203,12 +207,26 @@ static bool unwritable(int rc)
 	       rc == SQLITE_AUTH || rc == SQLITE_IOERR || rc == SQLITE_FULL;
 }
 
-static void remove_index(const char *path)
+static void remove_index(int dfd)
 {
-	unlink(path);
-	char *j = g_strconcat(path, "-journal", NULL);
-	unlink(j);
-	g_free(j);
+	unlinkat(dfd, QINDEX_NAME, 0);
+	unlinkat(dfd, QINDEX_NAME "-journal", 0);
+}
+
+/* The settings for a database file someone else may have written. */
+static int harden(sqlite3 *db)
+{
+	static const int off[] = {
+		SQLITE_DBCONFIG_TRUSTED_SCHEMA, SQLITE_DBCONFIG_ENABLE_TRIGGER, SQLITE_DBCONFIG_ENABLE_VIEW,
+		SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, SQLITE_DBCONFIG_DQS_DDL, SQLITE_DBCONFIG_DQS_DML,
+	};
+	int rc = sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, NULL);
+	for (size_t i = 0; rc == SQLITE_OK && i < G_N_ELEMENTS(off); i++)
+		rc = sqlite3_db_config(db, off[i], 0, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(db, "PRAGMA cell_size_check = ON; PRAGMA mmap_size = 0; "
+		                  "PRAGMA trusted_schema = OFF;", NULL, NULL, NULL);
+	return rc;
 }
 
 /* Schema in place: 0, or the sqlite error. */
@@ -232,42 +250,42 @@ static int ensure_schema(sqlite3 *db)
 	return sqlite3_exec(db, schema, NULL, NULL, NULL);
 }
 
-static int open_db(qdb *ix, const char *dir)
+static int open_db(qdb *ix)
 {
 	int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOFOLLOW |
 	            SQLITE_OPEN_NOMUTEX;
 	const char *name = ix->path ? ix->path : ":memory:";
-	struct stat st;
-	bool existed = ix->path && lstat(ix->path, &st) == 0;
+	/* the file and its journal are private to the store's owner */
+	mode_t old = umask(077);
 	int rc = sqlite3_open_v2(name, &ix->db, flags, NULL);
+	umask(old);   /* SQLite gives its journal the mode of the file */
 	if (rc != SQLITE_OK)
 		return rc;
 	sqlite3_busy_timeout(ix->db, 5000);
+	rc = harden(ix->db);
 	/* A cache: a crash may lose the last additions, never corrupt the
 	 * file (the journal stays), and no fsync slows a list down. */
-	rc = sqlite3_exec(ix->db, "PRAGMA synchronous = OFF;", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_exec(ix->db, "PRAGMA synchronous = OFF;", NULL, NULL, NULL);
 	if (rc == SQLITE_OK)
 		rc = ensure_schema(ix->db);
-	if (rc == SQLITE_OK && ix->path && !existed) {
-		chmod(ix->path, 0600);
-		struct stat ds;
-		if (geteuid() == 0 && stat(dir, &ds) == 0 && ds.st_uid != 0 &&
-		    chown(ix->path, ds.st_uid, ds.st_gid) < 0) {
-			/* root's own index still works for root */
-		}
-	}
 	return rc;
 }
 
 /* ---- sync ------------------------------------------------------------------ */
 
-/* IDs of DIR that have a record (ID.json), as a set. */
-static int scan_dir(const char *dir, GHashTable **out)
+/* IDs of the directory DFD that have a record (ID.json), as a set. */
+static int scan_dir(int dfd, GHashTable **out)
 {
 	*out = NULL;
-	DIR *d = opendir(dir);
-	if (!d)
-		return -errno;
+	int lfd = fcntl(dfd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+	if (!d) {
+		int e = errno;
+		if (lfd >= 0)
+			close(lfd);
+		return -e;
+	}
 	GHashTable *ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
 	struct dirent *de;
 	errno = 0;
@@ -361,7 +379,7 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 /* Bring IX in line with the IDs of DIR (the set ON_DISK).  Returns the
  * sqlite error, or SQLITE_READONLY when changes are due and IX cannot
  * take them. */
-static int sync_index(qdb *ix, const char *dir, GHashTable *on_disk, qindex_stats *st, FILE *err)
+static int sync_index(qdb *ix, int dfd, GHashTable *on_disk, qindex_stats *st, FILE *err)
 {
 	GHashTable *fresh = g_hash_table_new(g_str_hash, g_str_equal);
 	GHashTableIter it;
@@ -422,7 +440,7 @@ static int sync_index(qdb *ix, const char *dir, GHashTable *on_disk, qindex_stat
 	for (guint i = 0; rc == SQLITE_OK && i < add->len; i++) {
 		const char *id = g_ptr_array_index(add, i);
 		json_object *rec;
-		int r = quarantine_read_record(dir, id, &rec);
+		int r = quarantine_read_record_at(dfd, id, &rec);
 		if (r == -ENOENT)
 			continue;   /* deleted since readdir */
 		if (r < 0) {
@@ -457,6 +475,23 @@ out:
 }
 
 /* ---- query ----------------------------------------------------------------- */
+
+/* A stored `list --json` entry parsed and serialized again: the bytes
+ * printed are json-c's, whatever the file held.  NULL when it is not a
+ * JSON object. */
+static char *reserialize(const char *stored)
+{
+	if (!stored)
+		return NULL;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = json_tokener_parse_ex(tok, stored, (int)strlen(stored));
+	bool ok = o && json_tokener_get_error(tok) == json_tokener_success &&
+	          json_tokener_get_parse_end(tok) == strlen(stored) && json_object_is_type(o, json_type_object);
+	json_tokener_free(tok);
+	char *s = ok ? audit_json_string(o) : NULL;
+	json_object_put(o);
+	return s;
+}
 
 static int run_query(qdb *ix, const qindex_filter *f, bool want_json,
                      qindex_row_fn *fn, void *user)
@@ -504,6 +539,11 @@ static int run_query(qdb *ix, const qindex_filter *f, bool want_json,
 	for (int i = 0; rc == SQLITE_OK && i < nb; i++)
 		rc = sqlite3_bind_text(st, i + 1, binds[i], -1, SQLITE_STATIC);
 	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		char *json = want_json ? reserialize((const char *)sqlite3_column_text(st, 7)) : NULL;
+		if (want_json && !json) {
+			rc = SQLITE_CORRUPT;   /* not what this code stored: rebuild */
+			break;
+		}
 		qindex_row row = {
 			.id = (const char *)sqlite3_column_text(st, 0),
 			.ts = (const char *)sqlite3_column_text(st, 1),
@@ -512,10 +552,12 @@ static int run_query(qdb *ix, const qindex_filter *f, bool want_json,
 			.removed = (unsigned)sqlite3_column_int64(st, 4),
 			.sender = (const char *)sqlite3_column_text(st, 5),
 			.subject = (const char *)sqlite3_column_text(st, 6),
-			.json = want_json ? (const char *)sqlite3_column_text(st, 7) : NULL,
+			.json = json,
 		};
 		rc = SQLITE_OK;
-		if (fn(&row, user))
+		int stop = fn(&row, user);
+		g_free(json);
+		if (stop)
 			break;
 	}
 	if (rc == SQLITE_DONE)
@@ -531,12 +573,18 @@ int qindex_query(const char *dir, const qindex_filter *f, bool want_json,
 {
 	if (st)
 		memset(st, 0, sizeof *st);
-	GHashTable *on_disk;
-	int e = scan_dir(dir, &on_disk);
+	store_dir sd;
+	int e = store_dir_open(dir, false, &sd, NULL, 0);
 	if (e == -ENOENT)
 		return 0;   /* no quarantine yet: nothing to list, nothing to create */
 	if (e < 0)
 		return e;
+	GHashTable *on_disk;
+	e = scan_dir(sd.fd, &on_disk);
+	if (e < 0) {
+		store_dir_close(&sd);
+		return e;
+	}
 
 	qdb ix = { .db = NULL, .path = g_build_filename(dir, QINDEX_NAME, NULL) };
 	bool rebuilt = false;
@@ -549,16 +597,16 @@ int qindex_query(const char *dir, const qindex_filter *f, bool want_json,
 			if (st)
 				st->in_memory = true;
 		}
-		rc = open_db(&ix, dir);
+		rc = open_db(&ix);
 		if (rc == SQLITE_OK)
-			rc = sync_index(&ix, dir, on_disk, st, err);
+			rc = sync_index(&ix, sd.fd, on_disk, st, err);
 		if (rc == SQLITE_OK)
 			break;
 		index_close(&ix);
 		if (!ix.path)
 			break;
 		if (attempt == 0 && broken(rc) && !unwritable(rc)) {
-			remove_index(ix.path);
+			remove_index(sd.fd);
 			rebuilt = true;
 		} else {
 			attempt = 1;   /* next: memory */
@@ -569,6 +617,7 @@ int qindex_query(const char *dir, const qindex_filter *f, bool want_json,
 	index_close(&ix);
 	g_free(ix.path);
 	g_hash_table_unref(on_disk);
+	store_dir_close(&sd);
 	if (st)
 		st->rebuilt = rebuilt;
 	return rc == SQLITE_OK ? 0 : -EIO;

@@ -235,35 +235,6 @@ static int write_entry_file(int dfd, const char *tmp, const char *final,
 	return rc;
 }
 
-static int fsync_dir(const char *path)
-{
-	int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	int rc = fsync(fd) < 0 ? -errno : 0;
-	close(fd);
-	return rc;
-}
-
-/* mkdir DIR (last component only).  A new directory is only durable once
- * its parent is fsync'ed.  Whether an existing DIR is a directory is left to
- * the O_DIRECTORY open that follows. */
-static int ensure_dir(const char *dir)
-{
-	if (mkdir(dir, 0700) < 0)
-		return errno == EEXIST ? 0 : -errno;
-
-	char *copy = g_strdup(dir);
-	size_t n = strlen(copy);
-	while (n > 1 && copy[n - 1] == '/')
-		copy[--n] = '\0';
-	char *parent = g_path_get_dirname(copy);
-	int rc = fsync_dir(parent);
-	g_free(parent);
-	g_free(copy);
-	return rc;
-}
-
 static int exists_at(int dfd, const char *name)
 {
 	struct stat st;
@@ -283,12 +254,11 @@ int quarantine_store(const char *dir, const char *id, int fd, uint64_t len,
 		return -EFBIG;
 	size_t jlen = strlen(record_json);
 
-	int rc = ensure_dir(dir);
+	store_dir sd;
+	int rc = store_dir_open(dir, true, &sd, NULL, 0);
 	if (rc < 0)
 		return rc;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
+	int dfd = sd.fd;
 
 	char *eml = g_strconcat(id, ".eml", NULL);
 	char *json = g_strconcat(id, ".json", NULL);
@@ -326,7 +296,7 @@ out:
 			fsync(dfd);
 		}
 	}
-	close(dfd);
+	store_dir_close(&sd);
 	g_free(jbuf);
 	g_free(eml);
 	g_free(json);
@@ -337,67 +307,75 @@ out:
 
 /* ---- reading records ---------------------------------------------------- */
 
+/* FD (a regular file) parsed as one JSON object of at most MAX bytes. */
+static int json_read_fd(int fd, size_t max, json_object **out)
+{
+	struct stat st;
+	if (fstat(fd, &st) < 0)
+		return -errno;
+	if ((uint64_t)st.st_size > max)
+		return -EFBIG;
+	size_t cap = (size_t)st.st_size, got = 0;
+	char *buf = g_malloc(cap + 1);
+	int rc = 0;
+	while (got < cap) {
+		ssize_t n = read(fd, buf + got, cap - got);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = -errno;
+			break;
+		}
+		if (n == 0)
+			break;
+		got += (size_t)n;
+	}
+	if (rc == 0) {
+		buf[got] = '\0';
+		json_tokener *tok = json_tokener_new();
+		json_object *o = json_tokener_parse_ex(tok, buf, (int)got);
+		enum json_tokener_error jerr = json_tokener_get_error(tok);
+		size_t used = json_tokener_get_parse_end(tok);
+		json_tokener_free(tok);
+		while (used < got && g_ascii_isspace(buf[used]))
+			used++;
+		if (!o || jerr != json_tokener_success || used != got || !json_object_is_type(o, json_type_object)) {
+			json_object_put(o);
+			rc = -EBADMSG;
+		} else {
+			*out = o;
+		}
+	}
+	g_free(buf);
+	return rc;
+}
+
 int quarantine_read_json(const char *dir, const char *id, const char *suffix, size_t max,
                           json_object **out)
 {
 	*out = NULL;
 	if (!quarantine_id_valid(id))
 		return -EINVAL;
+	store_dir sd;
+	int rc = store_dir_open(dir, false, &sd, NULL, 0);
+	if (rc < 0)
+		return rc;
+	rc = quarantine_read_json_at(sd.fd, id, suffix, max, out);
+	store_dir_close(&sd);
+	return rc;
+}
+
+int quarantine_read_json_at(int dfd, const char *id, const char *suffix, size_t max, json_object **out)
+{
+	*out = NULL;
+	if (!quarantine_id_valid(id))
+		return -EINVAL;
 	char *name = g_strconcat(id, suffix, NULL);
-	char *path = g_build_filename(dir, name, NULL);
+	int fd = safe_openat(dfd, name, O_RDONLY, 0);
 	g_free(name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	g_free(path);
 	if (fd < 0)
-		return -errno;
-
-	int rc = 0;
-	char *buf = NULL;
-	struct stat st;
-	if (fstat(fd, &st) < 0) {
-		rc = -errno;
-		goto out;
-	}
-	if (!S_ISREG(st.st_mode)) {
-		rc = -EBADMSG;
-		goto out;
-	}
-	if ((uint64_t)st.st_size > max) {
-		rc = -EFBIG;
-		goto out;
-	}
-	size_t cap = (size_t)st.st_size, got = 0;
-	buf = g_malloc(cap + 1);
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			rc = -errno;
-			goto out;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	buf[got] = '\0';
-
-	json_tokener *tok = json_tokener_new();
-	json_object *o = json_tokener_parse_ex(tok, buf, (int)got);
-	enum json_tokener_error jerr = json_tokener_get_error(tok);
-	size_t used = json_tokener_get_parse_end(tok);
-	json_tokener_free(tok);
-	while (used < got && g_ascii_isspace(buf[used]))
-		used++;
-	if (!o || jerr != json_tokener_success || used != got ||
-	    !json_object_is_type(o, json_type_object)) {
-		json_object_put(o);
-		rc = -EBADMSG;
-		goto out;
-	}
-	*out = o;
-out:
-	g_free(buf);
+		return fd == -EINVAL ? -EBADMSG : fd;   /* a FIFO, a second name: not a record */
+	int rc = json_read_fd(fd, max, out);
 	close(fd);
 	return rc;
 }
@@ -407,16 +385,24 @@ int quarantine_read_record(const char *dir, const char *id, json_object **out)
 	return quarantine_read_json(dir, id, ".json", RECORD_MAX, out);
 }
 
+int quarantine_read_record_at(int dfd, const char *id, json_object **out)
+{
+	return quarantine_read_json_at(dfd, id, ".json", RECORD_MAX, out);
+}
+
 int quarantine_open_original(const char *dir, const char *id)
 {
 	if (!quarantine_id_valid(id))
 		return -EINVAL;
+	store_dir sd;
+	int rc = store_dir_open(dir, false, &sd, NULL, 0);
+	if (rc < 0)
+		return rc;
 	char *name = g_strconcat(id, ".eml", NULL);
-	char *path = g_build_filename(dir, name, NULL);
+	int fd = safe_openat(sd.fd, name, O_RDONLY, 0);
 	g_free(name);
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
-	g_free(path);
-	return fd < 0 ? -errno : fd;
+	store_dir_close(&sd);
+	return fd;
 }
 
 /* ---- removing ------------------------------------------------------------ */
@@ -429,10 +415,11 @@ int quarantine_remove(const char *dir, const char *id)
 {
 	if (!quarantine_id_valid(id))
 		return -EINVAL;
-	int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (dfd < 0)
-		return -errno;
-	int rc = 0;
+	store_dir sd;
+	int rc = store_dir_open(dir, false, &sd, NULL, 0);
+	if (rc < 0)
+		return rc;
+	int dfd = sd.fd;
 	for (size_t i = 0; i < G_N_ELEMENTS(entry_suffixes); i++) {
 		char *name = g_strconcat(id, entry_suffixes[i], NULL);
 		if (unlinkat(dfd, name, 0) < 0 && (errno != ENOENT || i == 0) && rc == 0)
@@ -443,7 +430,7 @@ int quarantine_remove(const char *dir, const char *id)
 	}
 	if (rc != -ENOENT && fsync(dfd) < 0 && rc == 0)
 		rc = -errno;
-	close(dfd);
+	store_dir_close(&sd);
 	return rc;
 }
 
@@ -475,14 +462,23 @@ static gint cmp_str(gconstpointer a, gconstpointer b)
 
 int quarantine_purge(const char *dir, const char *before, GPtrArray *removed)
 {
-	DIR *d = opendir(dir);
-	if (!d)
-		return errno == ENOENT ? 0 : -errno;
+	store_dir sd;
+	int rc = store_dir_open(dir, false, &sd, NULL, 0);
+	if (rc < 0)
+		return rc == -ENOENT ? 0 : rc;
+	int lfd = fcntl(sd.fd, F_DUPFD_CLOEXEC, 0);
+	DIR *d = lfd < 0 ? NULL : fdopendir(lfd);
+	if (!d) {
+		rc = -errno;
+		if (lfd >= 0)
+			close(lfd);
+		store_dir_close(&sd);
+		return rc;
+	}
 	/* Names first, removals after: unlinking while readdir walks the
 	 * directory may make it skip or repeat names. */
 	GPtrArray *names = g_ptr_array_new_with_free_func(g_free);
 	struct dirent *de;
-	int rc = 0;
 	errno = 0;
 	while ((de = readdir(d)) != NULL) {
 		char id[QID_LEN + 1];
@@ -516,5 +512,6 @@ int quarantine_purge(const char *dir, const char *before, GPtrArray *removed)
 		rc = -errno;
 	g_ptr_array_unref(names);
 	closedir(d);
+	store_dir_close(&sd);
 	return rc;
 }

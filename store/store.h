@@ -1,12 +1,18 @@
-/* store.h - the quarantine store and the audit log.
+/* store.h - the quarantine store and the audit logs.
  *
  * Quarantine: for every verdict but clean, the original bytes exactly as
  * received go to DIR/ID.eml (written to a temp name, fsync'ed, renamed,
  * directory fsync'ed, mode 0600) with the audit record beside it as
  * DIR/ID.json.  IDs sort by time and are not guessable.
  * Audit: JSON Lines, one write(2) per record on an O_APPEND descriptor,
- * fsync'ed before the verdict is returned; administrator acts on the
- * quarantine are records of their own (with an "event" field).
+ * fsync'ed before the verdict is returned.  Message records go to
+ * [audit] log, which the milter's account owns; administrator acts on the
+ * quarantine are records of their own (with an "event" field) in
+ * [audit] admin_log, which only root writes.
+ * store/ is the only code that opens these paths, always through
+ * util/safeopen.h: the directories above the store trusted, no link
+ * followed, regular files with one name only, and root acting as the
+ * owner of a directory it does not own (store_dir_open).
  * Functions return 0 on success or a negative errno; they log nothing, the
  * caller turns a failure into a reason.
  */
@@ -18,6 +24,7 @@
 #include <json-c/json.h>
 #include "sanitize/result.h"
 #include "store/qindex.h"
+#include "util/safeopen.h"
 
 #define QUARANTINE_ID_MAX 40
 
@@ -39,9 +46,56 @@ char *audit_record_json(const mugai_result *r);
  * original carries it; the audit log stays one short line per message. */
 char *audit_record_with_text(const char *audit_json, const char *delivered_text);
 
-/* O serialized as audit.c writes records: one line, UTF-8 as is, DEL and
- * C1 controls escaped (g_malloc'ed). */
+/* O serialized as audit.c writes records: one line, UTF-8 as is; DEL, the
+ * C1 controls, the bidi controls (U+202A-E, U+2066-9, U+200E-F, U+061C)
+ * and the line and paragraph separators (U+2028-9) escaped as \uXXXX, so
+ * a log viewer shows the text in the order it is stored (g_malloc'ed). */
 char *audit_json_string(json_object *o);
+
+/* ---- one message -------------------------------------------------------- */
+
+/* Make one message's traces durable, in this order: when the record REC
+ * (an audit record object, audit_record_json's fields) names a quarantine
+ * ID, the original (SIZE bytes of FD) and REC plus "delivered_text" (TEXT,
+ * when not NULL) go to QDIR; then REC goes to AUDIT_LOG.  NULL when both
+ * are done.  Else the reason ("quarantine-failed", "audit-failed"): REC
+ * has become a tempfail record (store_record_tempfail) and no entry is
+ * left in the quarantine. */
+const char *store_commit(const char *qdir, const char *audit_log, json_object *rec, int fd, uint64_t size,
+                         const char *text);
+
+/* Turn REC into the record of a tempfail for REASON: verdict, its reason,
+ * REASON among the reasons, no quarantine ID. */
+void store_record_tempfail(json_object *rec, const char *reason);
+
+/* The one syslog line of a message (facility mail), Postfix style:
+ * "QUEUEID: mugai: verdict=V [reason=R] removed=N quarantine=ID size=N
+ * elapsed=Nms"; errors for a tempfail, info otherwise. */
+void audit_syslog_line(const char *id, const char *verdict, const char *reason, unsigned removed,
+                       const char *qid, uint64_t size, int64_t elapsed_ms);
+
+/* ---- directories ---------------------------------------------------------- */
+
+/* DIR (absolute) open for work in it: every directory above it trusted
+ * (root's or ours, not writable by others), DIR itself not followed if a
+ * link, and, when running as root in a DIR another account owns, root's
+ * file-system identity that account's until store_dir_close(): whatever
+ * that account planted there reaches nothing it could not reach itself,
+ * and what is created there is its own.  CREATE: a missing DIR is made
+ * (0700) and its parent fsync'ed.  0 or a negative errno; WHY (may be
+ * NULL) says which directory is not trusted. */
+typedef struct store_dir {
+	int fd;
+	fs_identity as;
+} store_dir;
+int store_dir_open(const char *dir, bool create, store_dir *d, char *why, size_t whylen);
+void store_dir_close(store_dir *d);
+
+/* The file PATH opened for appending through store_dir_open(PATH's
+ * directory) and safe_openat(): created with MODE when missing, refused
+ * when it is a link, a FIFO or has a second name.  The descriptor, or a
+ * negative errno. */
+int store_open_log(const char *path, mode_t mode, char *why, size_t whylen);
 
 /* Store the original: LEN bytes read from FD starting at offset 0 (pread),
  * plus the record JSON.  Creates DIR (0700) if missing. */
@@ -49,24 +103,33 @@ int quarantine_store(const char *dir, const char *id, int fd, uint64_t len,
                      const char *record_json);
 
 /* Append one record line (json + "\n") with a single write(2) on an O_APPEND
- * descriptor opened 0600 and fsync it.  Creates the file if missing. */
+ * descriptor (store_open_log, 0600 when it has to be created) and fsync it. */
 int audit_append(const char *path, const char *record_json);
 
+/* The same on a descriptor the caller opened (the administrators' log,
+ * opened once per command). */
+int audit_append_fd(int fd, const char *record_json);
+
 /* DIR/ID+SUFFIX parsed as one JSON object of at most MAX bytes: 0,
- * -EINVAL (not an ID), -ENOENT, -EFBIG, -EBADMSG (not a JSON object),
- * -errno.  A symlink is not followed. */
+ * -EINVAL (not an ID), -ENOENT, -EFBIG, -EBADMSG (not a JSON object, or
+ * not a regular file with one link), -errno.  A symlink is not followed. */
 int quarantine_read_json(const char *dir, const char *id, const char *suffix, size_t max,
                          json_object **out);
 
 /* DIR/ID.json, the record: as quarantine_read_json. */
 int quarantine_read_record(const char *dir, const char *id, json_object **out);
 
-/* DIR/ID.eml opened read-only: the fd, or -EINVAL (not an ID), -errno. */
+/* The same in a directory already open (store_dir_open). */
+int quarantine_read_json_at(int dfd, const char *id, const char *suffix, size_t max, json_object **out);
+int quarantine_read_record_at(int dfd, const char *id, json_object **out);
+
+/* DIR/ID.eml opened read-only: the fd, or -EINVAL (not an ID, or not a
+ * regular file with one link), -errno. */
 int quarantine_open_original(const char *dir, const char *id);
 
 /* Remove entry ID: its .json first (the entry stops existing), then
- * ID.state.json and ID.eml, then fsync DIR.  0, -ENOENT when there is no
- * record, -errno. */
+ * ID.eml (and an ID.state.json of earlier versions), then fsync DIR.  0,
+ * -ENOENT when there is no record, -errno. */
 int quarantine_remove(const char *dir, const char *id);
 
 /* Remove every file of every entry whose ID time ("YYYYMMDD-HHMMSSmmm")
@@ -74,53 +137,5 @@ int quarantine_remove(const char *dir, const char *id);
  * temp files.  The IDs whose record went are added to REMOVED (g_malloc'ed
  * strings; may be NULL).  A missing DIR is 0. */
 int quarantine_purge(const char *dir, const char *before, GPtrArray *removed);
-
-/* ---- `mugai quarantine ...` ---------------------------------------------
- * Each command prints to OUT/ERR (messages for people through TR(), see
- * i18n.h) and returns the process exit code: 0 done, 1 refused (no such
- * entry, policy, the SMTP server said no, the file exists), 2 usage,
- * 75 temporary trouble (I/O, the SMTP server unreachable or 4xx). */
-
-/* Who acts, and where.  Every act (export, approve, release, delete,
- * purge) appends an administrator record to AUDIT_LOG, refused ones too;
- * when the log cannot be written the act is not done (75). */
-typedef struct quarantine_admin {
-	const char *dir;            /* [quarantine] dir */
-	const char *audit_log;      /* [audit] log */
-	const char *release_smtp;   /* [release] smtp, HOST:PORT */
-	int release_approvals;      /* [quarantine] release_approvals */
-	const char *user;           /* the invoking user */
-	const char *sudo_user;      /* $SUDO_USER when run through sudo, else NULL */
-	long sudo_uid, sudo_gid;    /* $SUDO_UID, $SUDO_GID, or -1: whose rights export -o writes with */
-	FILE *out, *err;
-} quarantine_admin;
-
-/* S can go into MAIL FROM:<S> or RCPT TO:<S> as it is: UTF-8, 1..320
- * bytes, no controls, blanks or angle brackets.  For --to, and for the
- * envelope of a record, whose strings came with the mail. */
-bool quarantine_address_ok(const char *s);
-
-/* The name of the invoking (real) user, or "uid N" (g_malloc'ed). */
-char *quarantine_admin_user(void);
-
-int quarantine_cmd_list(const char *dir, const qindex_filter *f, bool json, FILE *out, FILE *err);
-int quarantine_cmd_show(const char *dir, const char *id, FILE *out, FILE *err);
-/* Original bytes (or, with PART, the decoded bytes of that MIME part) to
- * OUTPUT, a new file (never one that exists), or to OUT_FD when OUTPUT is
- * NULL.  REASON (may be NULL) goes into the audit record. */
-int quarantine_cmd_export(const quarantine_admin *a, const char *id, const char *part,
-                          const char *output, const char *reason, int out_fd);
-/* Record an approval of ID by the identity of A (SUDO_USER, else the
- * user); one per person. */
-int quarantine_cmd_approve(const quarantine_admin *a, const char *id, const char *reason);
-/* Re-inject the original of ID through A->release_smtp, to TO (NULL-
- * terminated) or else the record's recipients.  Entries with any verdict
- * but sanitized (suspect, rejected, discarded) need FORCE and
- * A->release_approvals people (the releaser and others who approved).  A release the server refuses changes nothing. */
-int quarantine_cmd_release(const quarantine_admin *a, const char *id, const char *reason,
-                           const char *const *to, bool force);
-int quarantine_cmd_delete(const quarantine_admin *a, const char *id, const char *reason);
-/* Remove the entries whose ID time is more than DAYS days ago. */
-int quarantine_cmd_purge(const quarantine_admin *a, int64_t days, const char *reason);
 
 #endif

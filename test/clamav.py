@@ -93,7 +93,10 @@ class Runner:
     the test configuration; each run gets its own audit log."""
 
     def __init__(self, mugai, tmp):
-        self.mugai, self.tmp, self.n = mugai, tmp, 0
+        # a directory of its own: the parsing child may not see where the
+        # logs and the quarantine are, but must reach clamd's sockets in TMP
+        self.mugai, self.tmp, self.n = mugai, os.path.join(tmp, "run"), 0
+        os.makedirs(self.tmp)
         self.base = open(BASECONF, encoding="utf-8").read()
 
     def conf(self, extra):
@@ -139,6 +142,8 @@ class FakeClamd:
         self.mode, self.reply = mode, reply
         self.sock = socket.socket(socket.AF_UNIX if isinstance(addr, str) else socket.AF_INET)
         self.sock.bind(addr)
+        if isinstance(addr, str):
+            os.chmod(addr, 0o666)   # like Debian's clamd.ctl: `mugai sanitize` parses as nobody
         self.sock.listen(16)
         self.addr = addr if isinstance(addr, str) else "127.0.0.1:%d" % self.sock.getsockname()[1]
         self.streams, self.conns = [], []
@@ -361,6 +366,7 @@ def fake_cases(t, r, tmp):
     s = socket.socket(socket.AF_UNIX)
     s.bind(stale)
     s.close()
+    os.chmod(stale, 0o666)
     p, rec, _ = r(raw, "clamd_socket = unix:%s\nclamd_timeout = 2\n" % stale)
     t.ok(tempfail(p, rec, "clamav-unavailable", "clamav-unavailable (connect unix:%s: Connection refused)" % stale),
          "socket file nobody listens on: exit 75, clamav-unavailable", summary(p, rec))
@@ -476,6 +482,9 @@ def main():
     mugai = os.path.abspath(sys.argv[1])
     t = Tap()
     with tempfile.TemporaryDirectory(prefix="mugai-clam") as tmp:
+        # clamd's sockets are reached by `mugai sanitize`'s confined child,
+        # which runs as nobody: like /run/clamav, the way there is open
+        os.chmod(tmp, 0o755)
         r = Runner(mugai, tmp)
         config_cases(t, mugai, tmp)
         fake_cases(t, r, tmp)

@@ -11,7 +11,7 @@ set -e
 PKGS="build-essential meson ninja-build pkg-config python3 procps
  libglib2.0-dev libgmime-3.0-dev libmagic-dev libmagic1 libxml2-dev libinih-dev
  libjson-c-dev libarchive-dev libssl-dev libmilter-dev libsystemd-dev libgsf-1-dev zlib1g-dev libqpdf-dev
- libytnef0-dev libsqlite3-dev libcurl4-openssl-dev
+ libytnef0-dev libsqlite3-dev libcurl4-openssl-dev libseccomp-dev
  postfix swaks miltertest clamav-daemon clamav-testfiles clang libclang-rt-14-dev
  ripmime"
 SUDO=""

@@ -57,7 +57,7 @@ notice_contact_en = the IT policy division (ext. 1234)
 [quarantine]
 dir = {dir}/q
 [audit]
-log = {dir}/audit.log
+log = {dir}/log/audit.log
 """
 
 
@@ -68,9 +68,10 @@ class Milter:
         self.exe = exe
         self.dir = os.path.join(tmp, name)
         os.makedirs(os.path.join(self.dir, "spool"))
+        os.makedirs(os.path.join(self.dir, "log"))   # apart: workers may not see the logs, but use the spool
         self.sock = os.path.join(self.dir, "run", "mugai.sock")
         self.qdir = os.path.join(self.dir, "q")
-        self.audit = os.path.join(self.dir, "audit.log")
+        self.audit = os.path.join(self.dir, "log", "audit.log")
         self.fault = os.path.join(self.dir, "fault")
         self.conf = os.path.join(self.dir, "mugai.conf")
         self.logfile = os.path.join(self.dir, "milter.log")

@@ -215,7 +215,8 @@ message_size = {size}
 [quarantine]
 dir = {tmp}/q
 [audit]
-log = {tmp}/audit.log
+log = {tmp}/log/audit.log
+admin_log = {tmp}/log/admin.log
 """.format(sock=sock, tmp=tmp, size=SIZE_LIMIT))
     return conf
 
@@ -227,13 +228,13 @@ class E2E:
         self.milter_bin = milter_bin
         self.tmp = tempfile.mkdtemp(prefix="mugai-e2e-")
         os.chmod(self.tmp, 0o755)
-        for d in ("spool", "sock", "sink", "cli-q"):
+        for d in ("spool", "sock", "sink", "cli-q", "log"):
             os.makedirs(os.path.join(self.tmp, d))
         os.chmod(os.path.join(self.tmp, "sock"), 0o755)
         self.sock = os.path.join(self.tmp, "sock", "mugai.sock")
         self.conf = write_config(self.tmp, self.sock)
         self.qdir = os.path.join(self.tmp, "q")
-        self.audit = os.path.join(self.tmp, "audit.log")
+        self.audit = os.path.join(self.tmp, "log", "audit.log")
         self.milter = Milter(milter_bin, self.conf, self.sock, os.path.join(self.tmp, "milter.log"))
         self.sink = None
         self.pf = None
@@ -348,7 +349,7 @@ class E2E:
              "mode %o gid %d" % (st.st_mode & 0o777, st.st_gid))
         self.sink = Sink(os.path.join(self.tmp, "sink")).start()
         self.pf = pfinstance.Instance(os.path.join(self.tmp, "postfix"), pfinstance.free_port(), self.sink.port,
-                                      milter="unix:" + self.sock, release_port=pfinstance.free_port(),
+                                      milter="unix:" + self.sock, release_unix=True,
                                       name="postfix-mugai-e2e", release_refuse=[REFUSED])
         try:
             self.pf.start()
@@ -557,10 +558,16 @@ class E2E:
         t.ok(b"X-Mugai-Status" not in raw.split(b"\r\n\r\n")[0], "%s: not sanitized again (no X-Mugai-Status)" % label)
 
     def admin_records(self, n0):
+        """The administrators' records from the N0th on, times and the
+        configuration they name checked and left out."""
         recs = []
-        for r in audit_records(self.audit)[n0:]:
+        for r in audit_records(self.admin_log)[n0:]:
             r = dict(r)
             r["ts"] = "TS"
+            if r.get("config") in self.conf_sha and r.get("config_sha256") == self.conf_sha[r["config"]]:
+                del r["config"], r["config_sha256"]
+            if re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", r.get("expires") or ""):
+                r["expires"] = "EXPIRES"
             if r.get("smtp_reply"):
                 r["smtp_reply"] = re.sub(r"queued as [0-9A-Za-z]+", "queued as QUEUEID", r["smtp_reply"])
             recs.append(r)
@@ -573,16 +580,27 @@ class E2E:
         purge takes only what is old.  Every act is in the audit log."""
         t = self.t
         base = open(self.conf, encoding="utf-8").read()
+        self.admin_log = os.path.join(self.tmp, "log", "admin.log")
+        self.conf_sha = {}
         self.rconf = os.path.join(self.tmp, "release.conf")
-        with open(self.rconf, "w", encoding="utf-8") as f:
-            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n" % self.pf.release_port)
         rconf2 = os.path.join(self.tmp, "release2.conf")
-        with open(rconf2, "w", encoding="utf-8") as f:
-            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n[quarantine]\nrelease_approvals = 2\n"
-                    % self.pf.release_port)
         down = os.path.join(self.tmp, "down.conf")
-        with open(down, "w", encoding="utf-8") as f:
-            f.write(base + "[release]\nsmtp = 127.0.0.1:%d\n" % pfinstance.free_port())
+        for path, extra in ((self.rconf, "[release]\nsmtp = unix:%s\n" % self.pf.release_socket),
+                            (rconf2, "[release]\nsmtp = unix:%s\n[quarantine]\nrelease_approvals = 2\n"
+                             % self.pf.release_socket),
+                            (down, "[release]\nsmtp = unix:%s\n" % os.path.join(self.tmp, "no-such.sock"))):
+            with open(path, "w", encoding="utf-8") as f:
+                f.write(base + extra)
+            self.conf_sha[path] = hashlib.sha256((base + extra).encode()).hexdigest()
+
+        # the release smtpd is root's alone: an unprivileged account cannot even connect
+        probe = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
+                                "import socket,sys\ns=socket.socket(socket.AF_UNIX)\n"
+                                "try:\n s.connect(sys.argv[1]); print('connected')\n"
+                                "except OSError as e:\n print(e.errno)", self.pf.release_socket],
+                               capture_output=True, timeout=30)
+        t.ok(probe.stdout.strip() == b"13", "release smtpd: user nobody cannot connect to its socket (EACCES)",
+             probe.stdout + probe.stderr)
 
         code, text, out = swaks(self.pf.port, review_message())
         pq = queued_as(text)
@@ -620,7 +638,7 @@ class E2E:
              _diff(body, shown.split("--- Text the recipient received ---\n", 1)[-1]))
 
         # release: original + header, past the milter
-        n0, m0 = len(audit_records(self.audit)), len(self.message_records())
+        n0, m0 = len(audit_records(self.admin_log)), len(self.message_records())
         p = self.q("release", qid, "--reason", "the staff member needs the PDF", sudo="alice")
         t.ok(p.returncode == 0 and re.fullmatch(r"%s: released to %s: 250 2\.0\.0 Ok: queued as [0-9A-Z]+\n"
                                                 % (qid, re.escape(ENV_TO)), p.stdout.decode()),
@@ -635,9 +653,9 @@ class E2E:
              json.dumps(self.admin_records(n0), ensure_ascii=False, indent=1))
 
         # refused by the release smtpd, and the smtpd down: nothing changes
-        state = os.path.join(self.qdir, qid + ".state.json")
+        state = os.path.join(self.tmp, "review", qid + ".json")
         before = open(state, "rb").read()
-        n0 = len(audit_records(self.audit))
+        n0 = len(audit_records(self.admin_log))
         p = self.q("release", qid, "--reason", "to an address Postfix refuses", "--to", REFUSED)
         reply = ("554 5.7.1 <%s>: Recipient address rejected: release refused by the test" % REFUSED)
         t.ok(p.returncode == 1 and p.stderr.decode() ==
@@ -660,7 +678,7 @@ class E2E:
             return
         sq = sus[0]["quarantine_id"]
         seml = open(os.path.join(self.qdir, sq + ".eml"), "rb").read()
-        n0 = len(audit_records(self.audit))
+        n0 = len(audit_records(self.admin_log))
         p = self.q("release", sq, "--reason", "asked for", sudo="alice")
         t.ok(p.returncode == 1 and b"releasing it needs --force" in p.stderr, "suspect without --force: refused")
         p = self.q("release", sq, "--reason", "asked for", "--force", sudo="alice", conf=rconf2)
@@ -679,7 +697,8 @@ class E2E:
         rel["from"] = sus[0]["from"]
         want = [dict(rel, force=False, error="needs --force"),
                 dict(rel, force=True, error="needs 2 administrators, has 1"),
-                dict(common, event="approve", sudo_user="bob", reason="checked the file", result="ok", error=None),
+                dict(common, event="approve", sudo_user="bob", reason="checked the file", to=sus[0]["rcpt"],
+                     expires="EXPIRES", result="ok", error=None),
                 dict(rel, force=True, approvals=["bob"], smtp_reply="250 2.0.0 Ok: queued as QUEUEID",
                      result="ok", error=None)]
         t.ok(recs == want, "suspect release: every act's audit record", json.dumps(recs, ensure_ascii=False, indent=1))
@@ -689,7 +708,7 @@ class E2E:
         for ext in (".eml", ".json"):
             shutil.copy(os.path.join(self.qdir, qid + ext), os.path.join(self.qdir, old + ext))
         n_before = len([n for n in os.listdir(self.qdir) if n.endswith(".json") and QID_RE.fullmatch(n[:-5])])
-        n0 = len(audit_records(self.audit))
+        n0 = len(audit_records(self.admin_log))
         p = self.q("purge", "--older-than", "30", "--reason", "retention")
         left = [n[:-5] for n in os.listdir(self.qdir) if n.endswith(".json") and QID_RE.fullmatch(n[:-5])]
         t.ok(p.returncode == 0 and old not in left and len(left) == n_before - 1 and qid in left,

@@ -12,7 +12,7 @@ failed=0
 run_suite() {  # $1 build dir, rest: meson setup options
 	local dir=$1; shift
 	if [ ! -f "$dir/build.ninja" ]; then
-		meson setup "$dir" -Dwerror=true "$@" >"$dir-setup.log" 2>&1 || { cat "$dir-setup.log"; failed=$((failed + 1)); return; }
+		meson setup "$dir" -Dwerror=true -Dtest_hooks=true "$@" >"$dir-setup.log" 2>&1 || { cat "$dir-setup.log"; failed=$((failed + 1)); return; }
 	fi
 	if ! ninja -C "$dir" >"$dir-build.log" 2>&1; then
 		cat "$dir-build.log"

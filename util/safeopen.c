@@ -189,12 +189,14 @@ int fs_identity_enter(int dfd, fs_identity *id)
 		return -errno;
 	if (st.st_uid == 0)
 		return 0;
+	id->prev_uid = (uid_t)setfsuid((uid_t)-1);
+	id->prev_gid = (gid_t)setfsgid((gid_t)-1);
 	setfsgid(st.st_gid);
 	setfsuid(st.st_uid);
 	/* setfsuid() reports no error: ask what it is now */
 	if ((uid_t)setfsuid((uid_t)-1) != st.st_uid || (gid_t)setfsgid((gid_t)-1) != st.st_gid) {
-		setfsuid(0);
-		setfsgid(getegid());
+		setfsuid(id->prev_uid);
+		setfsgid(id->prev_gid);
 		return -EPERM;
 	}
 	id->uid = st.st_uid;
@@ -207,8 +209,9 @@ void fs_identity_leave(fs_identity *id)
 {
 	if (!id->switched)
 		return;
-	setfsuid(geteuid());
-	setfsgid(getegid());
+	/* root again first: only root may set the group back */
+	setfsuid(id->prev_uid);
+	setfsgid(id->prev_gid);
 	id->switched = false;
 }
 

@@ -51,14 +51,14 @@ char *safe_split(const char *path, char **base);
  * not go itself.  setfsuid(2) also drops the file-system capabilities
  * while it is not root.  Per thread; the CLI is single-threaded. */
 typedef struct fs_identity {
-	uid_t uid;
-	gid_t gid;
+	uid_t uid, prev_uid;
+	gid_t gid, prev_gid;
 	bool switched;
 } fs_identity;
 
 /* Take the identity of DFD's owner when running as root and the owner is
- * not root; otherwise nothing changes.  0 or a negative errno (-EPERM when
- * the kernel did not take it). */
+ * not root; otherwise nothing changes.  Nests: leaving restores what was
+ * before.  0 or a negative errno (-EPERM when the kernel did not take it). */
 int fs_identity_enter(int dfd, fs_identity *id);
 void fs_identity_leave(fs_identity *id);
 

@@ -227,7 +227,7 @@ class Bench:
         self.root = os.path.abspath(a.root)
         self.run_dir = os.path.join(self.root, "run")
         self.qdir = os.path.join(self.root, "quarantine")
-        self.audit = os.path.join(self.root, "audit.log")
+        self.audit = os.path.join(self.root, "log", "audit.log")   # apart from the spool, which workers use
         self.sink = None
         self.pf = None
         self.milters = {}       # label -> (Milter, postfix spec)
@@ -237,7 +237,7 @@ class Bench:
         os.makedirs(self.root, exist_ok=True)
         os.chmod(self.root, 0o755)
         self.purge_old()   # left by an interrupted run
-        for d in (self.run_dir, self.qdir, os.path.join(self.root, "spool")):
+        for d in (self.run_dir, self.qdir, os.path.join(self.root, "spool"), os.path.join(self.root, "log")):
             os.makedirs(d, exist_ok=True)
         os.chmod(self.run_dir, 0o755)
         self.corpus = ensure_corpus(os.path.join(self.root, "corpus"), a.corpus_size)

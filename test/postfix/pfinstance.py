@@ -30,7 +30,7 @@ As a module:
     pf = Instance(root, port=free_port(), relay_port=sink.port, milter="unix:/x/m.sock")
     pf.start(); ...; pf.stop()          # or:  with Instance(...) as pf:
 As a command (demo.sh, bench):
-    pfinstance.py start ROOT --port P --relay-port R [--milter SPEC] [--release-port N]
+    pfinstance.py start ROOT --port P --relay-port R [--milter SPEC] [--release-port N] [--release-unix]
                   [--name SYSLOG_NAME] [--set PARAM=VALUE ...]
     pfinstance.py stop ROOT | status ROOT | set-milter ROOT SPEC|none
     pfinstance.py wait-empty ROOT [--timeout S]
@@ -84,7 +84,7 @@ def available():
 
 class Instance:
     def __init__(self, root, port, relay_port, milter="", release_port=0,
-                 name="postfix-mugai", settings=None, release_refuse=()):
+                 name="postfix-mugai", settings=None, release_refuse=(), release_unix=False):
         self.root = os.path.abspath(root)
         self.port = port
         self.relay_port = relay_port
@@ -93,10 +93,12 @@ class Instance:
         self.name = name
         self.settings = dict(settings or {})
         self.release_refuse = list(release_refuse)   # recipients the release smtpd rejects
+        self.release_unix = release_unix   # the release smtpd on QUEUE/private/mugai-release
         self.conf = os.path.join(self.root, "etc")
         self.queue = os.path.join(self.root, "spool")
         self.data = os.path.join(self.root, "data")
         self.maillog = os.path.join(self.root, "maillog")
+        self.release_socket = os.path.join(self.queue, "private", "mugai-release")
         self.started = False
 
     # ------------------------------------------------------------ config
@@ -178,6 +180,8 @@ class Instance:
             "# service type  private unpriv chroot wakeup maxproc command (everything unchrooted)",
             "127.0.0.1:%d inet n - n - - smtpd" % self.port,
         ]
+        refuse = ("\n  -o smtpd_recipient_restrictions=check_recipient_access,texthash:%s,permit_mynetworks,reject"
+                  % os.path.join(self.conf, "release_refuse")) if self.release_refuse else ""
         if self.release_port:
             # The re-injection path for released mail: no milter, loopback clients only.
             rows.append("127.0.0.1:%d inet n - n - - smtpd\n"
@@ -186,11 +190,19 @@ class Instance:
                         "  -o receive_override_options=no_milters\n"
                         "  -o mynetworks=127.0.0.0/8\n"
                         "  -o smtpd_client_restrictions=permit_mynetworks,reject"
-                        % (self.release_port, self.name))
-            if self.release_refuse:
-                # so that a test can watch a release being refused (5xx)
-                rows[-1] += ("\n  -o smtpd_recipient_restrictions=check_recipient_access,texthash:%s,"
-                             "permit_mynetworks,reject" % os.path.join(self.conf, "release_refuse"))
+                        % (self.release_port, self.name) + refuse)
+        if self.release_unix:
+            # The same on a unix socket in private/ (postfix 0700): only root and
+            # postfix may connect, as packaging/postfix-master.cf has it.
+            rows.append("mugai-release unix y - n - 10 smtpd\n"
+                        "  -o syslog_name=%s/mugai-release\n"
+                        "  -o smtpd_milters=\n  -o non_smtpd_milters=\n"
+                        "  -o receive_override_options=no_milters\n"
+                        "  -o mynetworks=127.0.0.0/8,[::1]/128\n"
+                        "  -o smtpd_client_restrictions=permit_mynetworks,reject\n"
+                        "  -o smtpd_relay_restrictions=permit_mynetworks,reject\n"
+                        "  -o local_header_rewrite_clients="
+                        % self.name + refuse)
         rows += [
             "pickup    unix  n - n 60 1 pickup",
             "cleanup   unix  n - n - 0 cleanup",
@@ -276,6 +288,11 @@ class Instance:
         for port in ports:
             if not wait_port(port, timeout):
                 raise RuntimeError("postfix did not open 127.0.0.1:%d\n%s" % (port, self.log_tail()))
+        end = time.monotonic() + timeout
+        while self.release_unix and not os.path.exists(self.release_socket):
+            if time.monotonic() > end:
+                raise RuntimeError("postfix did not make %s\n%s" % (self.release_socket, self.log_tail()))
+            time.sleep(0.05)
         return self
 
     def stop(self, timeout=30):
@@ -495,11 +512,14 @@ def main():
     ap.add_argument("--relay-port", type=int, default=0)
     ap.add_argument("--milter", default="")
     ap.add_argument("--release-port", type=int, default=0)
+    ap.add_argument("--release-unix", action="store_true",
+                    help="the release smtpd on ROOT/spool/private/mugai-release")
     ap.add_argument("--name", default="postfix-mugai")
     ap.add_argument("--set", action="append", default=[], metavar="PARAM=VALUE")
     ap.add_argument("--timeout", type=float, default=60)
     a = ap.parse_args()
-    pf = Instance(a.root, a.port, a.relay_port, a.milter, a.release_port, a.name, _settings(a.set))
+    pf = Instance(a.root, a.port, a.relay_port, a.milter, a.release_port, a.name, _settings(a.set),
+                  release_unix=a.release_unix)
     if a.action == "start":
         if not a.port or not a.relay_port:
             ap.error("start needs --port and --relay-port")

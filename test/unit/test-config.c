@@ -330,7 +330,7 @@ static void test_defaults(void)
 	TAP_OK(d->quarantine_retention_days == 90, "default retention_days");
 	TAP_STREQ(d->audit_log, "/var/log/mugai/audit.log", "default audit log");
 	TAP_OK(d->audit_syslog, "default syslog");
-	TAP_STREQ(d->release_smtp, "127.0.0.1:10026", "default release smtp");
+	TAP_STREQ(d->release_smtp, "unix:/var/spool/postfix/private/mugai-release", "default release smtp");
 	TAP_STREQ(d->source, "(defaults)", "default source");
 	d = config_free(d);
 	TAP_OK(d == NULL, "config_free returns NULL");

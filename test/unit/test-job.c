@@ -1,9 +1,8 @@
 /* test-job.c - the milter <-> worker protocol: encoding round trips, the
- * decoders on hostile input, the reply check, frames on a socketpair, and
- * the worker's extraction of the output's replaced headers. */
+ * decoders on hostile input, the reply check, the record a reply carries,
+ * and frames on a socketpair. */
 #include "tap.h"
-#include "milter/job.h"
-#include "milter/worker.h"
+#include "worker/job.h"
 #include "sanitize/pipeline.h"
 #include <errno.h>
 #include <fcntl.h>
@@ -14,14 +13,15 @@
 
 static const struct {
 	const char *name;
-	const char *queue_id, *from, *client;
+	const char *queue_id, *from, *client, *qid;
 	const char *rcpt[4];
 } job_cases[] = {
-	{ "everything", "4B1C2D3E4F", "sato@example.co.jp", "192.0.2.7", { "a@city.example.lg.jp", "b@city.example.lg.jp", NULL } },
-	{ "no queue ID, null sender", NULL, "<>", "local", { "a@x", NULL } },
-	{ "no recipients", "Q1", "s@x", "unknown", { NULL } },
-	{ "empty strings are none", "", "", "", { "", NULL } },
-	{ "UTF-8 address", "Q2", "佐藤@example.jp", "2001:db8::1", { "田中@example.jp", NULL } },
+	{ "everything", "4B1C2D3E4F", "sato@example.co.jp", "192.0.2.7", "20261122-021948191-YYS6X43R92",
+	  { "a@city.example.lg.jp", "b@city.example.lg.jp", NULL } },
+	{ "no queue ID, null sender", NULL, "<>", "local", "20261122-021948191-AAAAAAAAAA", { "a@x", NULL } },
+	{ "no recipients", "Q1", "s@x", "unknown", "", { NULL } },
+	{ "empty strings are none", "", "", "", "", { "", NULL } },
+	{ "UTF-8 address", "Q2", "佐藤@example.jp", "2001:db8::1", "20261122-021948191-BBBBBBBBBB", { "田中@example.jp", NULL } },
 };
 
 static job *make_job(size_t i)
@@ -31,6 +31,7 @@ static job *make_job(size_t i)
 	j->queue_id = job_cases[i].queue_id && *job_cases[i].queue_id ? g_strdup(job_cases[i].queue_id) : NULL;
 	j->env_from = *job_cases[i].from ? g_strdup(job_cases[i].from) : NULL;
 	j->client = *job_cases[i].client ? g_strdup(job_cases[i].client) : NULL;
+	j->quarantine_id = *job_cases[i].qid ? g_strdup(job_cases[i].qid) : NULL;
 	for (int k = 0; job_cases[i].rcpt[k]; k++)
 		g_ptr_array_add(j->rcpt, g_strdup(job_cases[i].rcpt[k]));
 	return j;
@@ -50,6 +51,7 @@ static void test_jobs(void)
 			TAP_STREQ(back->queue_id, j->queue_id, "job %s: queue ID", job_cases[i].name);
 			TAP_STREQ(back->env_from, j->env_from, "job %s: sender", job_cases[i].name);
 			TAP_STREQ(back->client, j->client, "job %s: client", job_cases[i].name);
+			TAP_STREQ(back->quarantine_id, j->quarantine_id, "job %s: quarantine ID", job_cases[i].name);
 			bool same = back->rcpt->len == j->rcpt->len;
 			for (guint k = 0; same && k < j->rcpt->len; k++)
 				same = strcmp(g_ptr_array_index(back->rcpt, k), g_ptr_array_index(j->rcpt, k)) == 0;
@@ -73,9 +75,9 @@ static void test_jobs(void)
 	}
 	/* hostile payloads made by hand */
 	static const struct { const char *name; const char *bytes; size_t len; } bad[] = {
-		{ "string with NUL", "\1\0\0\0\0\0\0\0" "\3\0\0\0a\0b" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0", 31 },
+		{ "string with NUL", "\1\0\0\0\0\0\0\0" "\3\0\0\0a\0b" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0", 35 },
 		{ "string longer than the rest", "\1\0\0\0\0\0\0\0" "\377\0\0\0abc", 15 },
-		{ "recipient count past the end", "\1\0\0\0\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\377\377\377\377", 24 },
+		{ "recipient count past the end", "\1\0\0\0\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\0\0\0\0" "\377\377\377\377", 28 },
 		{ "empty", "", 0 },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
@@ -98,12 +100,7 @@ static job_reply *good_reply(void)
 	r->removed = 1;
 	r->size = 2048;
 	r->elapsed_ms = 12;
-	const char *n[] = { "MIME-Version", "Content-Type", "Content-Transfer-Encoding", "X-Mugai-Status" };
-	const char *v[] = { "1.0", "text/plain; charset=utf-8", "base64", "sanitized; removed=1" };
-	for (int i = 0; i < 4; i++) {
-		g_ptr_array_add(r->hdr_names, g_strdup(n[i]));
-		g_ptr_array_add(r->hdr_values, g_strdup(v[i]));
-	}
+	r->record = g_strdup("{\"id\":\"Q1\",\"verdict\":\"sanitized\",\"quarantine_id\":\"20261122-021948191-YYS6X43R92\"}");
 	return r;
 }
 
@@ -115,9 +112,9 @@ static void set(char **field, const char *v)
 
 enum mutation {
 	M_NONE, M_SEQ, M_NO_OUTPUT, M_OFFSET_0, M_OFFSET_PAST, M_STATUS_CR, M_STATUS_BARE_LF,
-	M_STATUS_FOLDED, M_SUBJECT_8BIT, M_SUBJECT_OK, M_ADDED_NO_VALUE, M_HDR_SUBJECT, M_HDR_SPACE,
-	M_NO_TYPE, M_REJECT_OK, M_REJECT_WITH_OUTPUT, M_TEMPFAIL_WRONG_REASON, M_TEMPFAIL_OK,
-	M_TEMPFAIL_NO_REASON, M_BAD_QID, M_LONG_LINE,
+	M_STATUS_FOLDED, M_SUBJECT_8BIT, M_SUBJECT_OK, M_ADDED_NO_VALUE, M_NO_RECORD,
+	M_REJECT_OK, M_REJECT_WITH_OUTPUT, M_TEMPFAIL_WRONG_REASON, M_TEMPFAIL_OK,
+	M_TEMPFAIL_NO_REASON, M_BAD_QID, M_OTHER_QID, M_NO_QID, M_LONG_LINE,
 };
 
 static const struct {
@@ -136,16 +133,16 @@ static const struct {
 	{ "Subject with 8-bit bytes", M_SUBJECT_8BIT, false },
 	{ "Subject tagged, ASCII", M_SUBJECT_OK, true },
 	{ "Subject added without value", M_ADDED_NO_VALUE, false },
-	{ "adds a header outside the replaced set", M_HDR_SUBJECT, false },
-	{ "header name with a blank", M_HDR_SPACE, false },
-	{ "no Content-Type added", M_NO_TYPE, false },
+	{ "no audit record", M_NO_RECORD, false },
 	{ "rejected with its reason", M_REJECT_OK, true },
 	{ "rejected with an output", M_REJECT_WITH_OUTPUT, false },
 	{ "tempfail with a sanitizing reason", M_TEMPFAIL_WRONG_REASON, false },
 	{ "tempfail with an internal reason", M_TEMPFAIL_OK, true },
 	{ "tempfail without reason", M_TEMPFAIL_NO_REASON, false },
 	{ "quarantine ID with a slash", M_BAD_QID, false },
-	{ "line of 1000 octets", M_LONG_LINE, false },
+	{ "a quarantine ID the milter did not give", M_OTHER_QID, false },
+	{ "no quarantine ID (a clean message)", M_NO_QID, true },
+	{ "status line of 1000 octets", M_LONG_LINE, false },
 };
 
 static void mutate(job_reply *r, enum mutation m, uint64_t *seq, uint64_t *size)
@@ -164,9 +161,7 @@ static void mutate(job_reply *r, enum mutation m, uint64_t *seq, uint64_t *size)
 	case M_SUBJECT_8BIT: set(&r->subject_out, "\xe8\xa6\x8b"); break;
 	case M_SUBJECT_OK: set(&r->subject_out, "=?utf-8?b?W+WklumDqF0=?= hello"); break;
 	case M_ADDED_NO_VALUE: r->subject_added = true; break;
-	case M_HDR_SUBJECT: set((char **)&r->hdr_names->pdata[1], "Subject"); break;
-	case M_HDR_SPACE: set((char **)&r->hdr_names->pdata[0], "MIME Version"); break;
-	case M_NO_TYPE: set((char **)&r->hdr_names->pdata[1], "Content-Description"); break;
+	case M_NO_RECORD: set(&r->record, NULL); break;
 	case M_REJECT_OK:
 	case M_REJECT_WITH_OUTPUT:
 		r->verdict = VERDICT_REJECTED;
@@ -177,9 +172,11 @@ static void mutate(job_reply *r, enum mutation m, uint64_t *seq, uint64_t *size)
 	case M_TEMPFAIL_OK: r->verdict = VERDICT_TEMPFAIL; r->has_output = false; set(&r->verdict_reason, "internal:walk"); break;
 	case M_TEMPFAIL_NO_REASON: r->verdict = VERDICT_TEMPFAIL; r->has_output = false; break;
 	case M_BAD_QID: set(&r->quarantine_id, "../etc/passwd"); break;
+	case M_OTHER_QID: set(&r->quarantine_id, "20261122-021948191-ZZZZZZZZZZ"); break;
+	case M_NO_QID: set(&r->quarantine_id, NULL); break;
 	case M_LONG_LINE: {
 		char *v = g_strnfill(1000, 'a');
-		set((char **)&r->hdr_values->pdata[1], v);
+		set(&r->status, v);
 		g_free(v);
 		break;
 	}
@@ -198,11 +195,12 @@ static void test_replies(void)
 		if (back) {
 			TAP_OK(back->verdict == r->verdict && back->body_offset == r->body_offset && back->size == r->size &&
 			       back->removed == r->removed && back->elapsed_ms == r->elapsed_ms &&
-			       back->has_output == r->has_output && back->subject_added == r->subject_added &&
-			       back->hdr_names->len == r->hdr_names->len, "reply %s: fields survive", check_cases[i].name);
+			       back->has_output == r->has_output && back->subject_added == r->subject_added,
+			       "reply %s: fields survive", check_cases[i].name);
 			TAP_STREQ(back->status, r->status, "reply %s: status survives", check_cases[i].name);
+			TAP_STREQ(back->record, r->record, "reply %s: record survives", check_cases[i].name);
 			const char *why = NULL;
-			int c = job_reply_check(back, seq, size, &why);
+			int c = job_reply_check(back, seq, "20261122-021948191-YYS6X43R92", size, &why);
 			TAP_OK((c == 0) == check_cases[i].ok, "reply %s: %s (%s)", check_cases[i].name,
 			       check_cases[i].ok ? "accepted" : "refused", why ? why : "-");
 		}
@@ -346,40 +344,43 @@ static void test_frames(void)
 	job_free(j);
 }
 
-/* ---- the worker's view of the output headers ---- */
+/* ---- the record a reply carries ---- */
 
 static const struct {
 	const char *name;
-	const char *out;
-	const char *want;   /* "Name=value|Name=value" */
-} hdr_cases[] = {
-	{ "the usual", "From: a\nSubject: s\nMIME-Version: 1.0\nContent-Type: text/plain; charset=utf-8\n"
-	  "Content-Transfer-Encoding: base64\nX-Mugai-Status: clean; removed=0; suspect=0\n\nQUJD\n",
-	  "MIME-Version=1.0|Content-Type=text/plain; charset=utf-8|Content-Transfer-Encoding=base64|X-Mugai-Status=clean; removed=0; suspect=0" },
-	{ "folded value kept folded", "Content-Type: text/plain;\n charset=utf-8\nX-Mugai-Status: x\n\n",
-	  "Content-Type=text/plain;\n charset=utf-8|X-Mugai-Status=x" },
-	{ "no blank after the colon", "Content-Type:text/plain\n\n", "Content-Type=text/plain" },
-	{ "other headers skipped, folded or not", "Received: a\n\tb\nContent-Type: t\nSubject: x\n y\n\n", "Content-Type=t" },
-	{ "body not read", "Content-Type: t\n\nContent-Type: in the body\n", "Content-Type=t" },
-	{ "CRLF tolerated", "Content-Type: t\r\nMIME-Version: 1.0\r\n\r\n", "Content-Type=t|MIME-Version=1.0" },
+	const char *record, *qid;
+	enum verdict verdict;
+	bool ok;
+} record_cases[] = {
+	{ "the reply's verdict and ID", "{\"verdict\":\"suspect\",\"quarantine_id\":\"20261122-021948191-YYS6X43R92\"}",
+	  "20261122-021948191-YYS6X43R92", VERDICT_SUSPECT, true },
+	{ "clean: no ID on either", "{\"verdict\":\"clean\",\"quarantine_id\":null}", NULL, VERDICT_CLEAN, true },
+	{ "a verdict that is not the reply's", "{\"verdict\":\"clean\",\"quarantine_id\":null}", NULL, VERDICT_SUSPECT, false },
+	{ "an ID that is not the reply's", "{\"verdict\":\"suspect\",\"quarantine_id\":\"20261122-021948191-ZZZZZZZZZZ\"}",
+	  "20261122-021948191-YYS6X43R92", VERDICT_SUSPECT, false },
+	{ "an ID where the reply has none", "{\"verdict\":\"clean\",\"quarantine_id\":\"20261122-021948191-YYS6X43R92\"}",
+	  NULL, VERDICT_CLEAN, false },
+	{ "no ID field", "{\"verdict\":\"clean\"}", NULL, VERDICT_CLEAN, false },
+	{ "an array", "[{\"verdict\":\"clean\",\"quarantine_id\":null}]", NULL, VERDICT_CLEAN, false },
+	{ "two objects", "{\"verdict\":\"clean\",\"quarantine_id\":null}{}", NULL, VERDICT_CLEAN, false },
+	{ "not JSON", "verdict=clean", NULL, VERDICT_CLEAN, false },
+	{ "none", NULL, NULL, VERDICT_CLEAN, false },
 };
 
-static void test_output_headers(void)
+static void test_records(void)
 {
-	for (size_t i = 0; i < G_N_ELEMENTS(hdr_cases); i++) {
-		const char *out = hdr_cases[i].out;
-		const char *sep = strstr(out, "\n\n");
-		const char *sep2 = strstr(out, "\r\n\r\n");
-		size_t off = sep2 ? (size_t)(sep2 - out) + 4 : (size_t)(sep - out) + 2;
-		GPtrArray *n = g_ptr_array_new_with_free_func(g_free), *v = g_ptr_array_new_with_free_func(g_free);
-		worker_output_headers((const uint8_t *)out, off, n, v);
-		GString *got = g_string_new(NULL);
-		for (guint k = 0; k < n->len; k++)
-			g_string_append_printf(got, "%s%s=%s", k ? "|" : "", (char *)n->pdata[k], (char *)v->pdata[k]);
-		TAP_STREQ(got->str, hdr_cases[i].want, "output headers: %s", hdr_cases[i].name);
-		g_string_free(got, TRUE);
-		g_ptr_array_unref(n);
-		g_ptr_array_unref(v);
+	for (size_t i = 0; i < G_N_ELEMENTS(record_cases); i++) {
+		job_reply *r = job_reply_new();
+		r->verdict = record_cases[i].verdict;
+		r->record = g_strdup(record_cases[i].record);
+		r->quarantine_id = g_strdup(record_cases[i].qid);
+		json_object *o = NULL;
+		const char *why = NULL;
+		int rc = job_reply_record(r, &o, &why);
+		TAP_OK((rc == 0 && o) == record_cases[i].ok && (rc == 0 || !o), "record %s: %s (%s)", record_cases[i].name,
+		       record_cases[i].ok ? "taken" : "refused", why ? why : "-");
+		json_object_put(o);
+		job_reply_free(r);
 	}
 }
 
@@ -407,6 +408,6 @@ int main(void)
 	test_replies();
 	test_values();
 	test_frames();
-	test_output_headers();
+	test_records();
 	return tap_done();
 }

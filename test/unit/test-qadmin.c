@@ -6,10 +6,10 @@
  * are tested through the real binary in test/quarantine.py.
  */
 #include "store/store.h"
-#include "store/i18n.h"
+#include "cli/i18n.h"
 #include "store/qindex.h"
 #include "store/qstate.h"
-#include "store/qview.h"
+#include "cli/qview.h"
 #include "test/unit/tap.h"
 
 #include <errno.h>
@@ -370,68 +370,122 @@ static void test_index(void)
 
 /* ---- qstate ------------------------------------------------------------------ */
 
-static json_object *approval(const char *user)
+static json_object *approval(const char *user, const char *expires, const char *used, const char *to)
 {
 	json_object *o = json_object_new_object();
 	json_object_object_add(o, "user", json_object_new_string(user));
 	json_object_object_add(o, "reason", json_object_new_string("ok"));
+	json_object *rc = json_object_new_array();
+	char **addrs = g_strsplit(to, ",", -1);
+	for (char **a = addrs; *a; a++)
+		json_object_array_add(rc, json_object_new_string(*a));
+	g_strfreev(addrs);
+	json_object_object_add(o, "to", rc);
+	json_object_object_add(o, "expires", json_object_new_string(expires));
+	json_object_object_add(o, "used", used ? json_object_new_string(used) : NULL);
 	return o;
+}
+
+static char *live_users(json_object *s, const char *except, const char *now, const char *to)
+{
+	GPtrArray *rc = NULL;
+	if (to) {
+		rc = g_ptr_array_new_with_free_func(g_free);
+		char **addrs = g_strsplit(to, ",", -1);
+		for (char **a = addrs; *a; a++)
+			g_ptr_array_add(rc, g_strdup(*a));
+		g_strfreev(addrs);
+	}
+	GPtrArray *live = qstate_live_approvals(s, except, now, rc);
+	GString *g = g_string_new(NULL);
+	for (guint i = 0; i < live->len; i++)
+		g_string_append_printf(g, "%s%s", i ? " " : "", qstate_approval_user(g_ptr_array_index(live, i)));
+	g_ptr_array_unref(live);
+	if (rc)
+		g_ptr_array_unref(rc);
+	return g_string_free(g, FALSE);
 }
 
 static void test_state(void)
 {
-	char *qdir = g_build_filename(tmpdir, "s", NULL);
-	mkdir(qdir, 0700);
+	char *rdir = g_build_filename(tmpdir, "review", NULL);   /* made by the first lock */
 	const char *id = "20250101-000000000-AAAAAAAAAA";
-	put_file(qdir, "20250101-000000000-AAAAAAAAAA.eml", "x");
+	char *d = qstate_dir("/var/lib/mugai/quarantine/", "");
+	TAP_STREQ(d, "/var/lib/mugai/review", "state: the review directory is beside the quarantine");
+	g_free(d);
+	d = qstate_dir("/var/lib/mugai/quarantine", "/srv/review");
+	TAP_STREQ(d, "/srv/review", "state: or [quarantine] review_dir");
+	g_free(d);
+
 	json_object *s;
-	int rc = qstate_load(qdir, id, &s);
-	TAP_OK(rc == 0, "state: missing file is an empty state");
+	int rc = qstate_load(rdir, id, &s);
+	TAP_OK(rc == 0, "state: no directory yet is an empty state");
 	TAP_STREQ(json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN),
 	          "{\"approvals\":[],\"releases\":[]}", "state: empty state");
-	qstate_add(s, "approvals", approval("alice"));
-	qstate_add(s, "approvals", approval("bob"));
-	qstate_add(s, "approvals", approval("alice"));
-	GPtrArray *who = qstate_approvers(s, NULL);
-	TAP_OK(who->len == 2 && strcmp(who->pdata[0], "alice") == 0 && strcmp(who->pdata[1], "bob") == 0,
-	       "state: distinct approvers alice, bob");
-	g_ptr_array_unref(who);
-	who = qstate_approvers(s, "alice");
-	TAP_OK(who->len == 1 && strcmp(who->pdata[0], "bob") == 0, "state: approvers other than alice: bob");
-	g_ptr_array_unref(who);
+	const char *now = "2025-06-01T00:00:00.000Z";
+	qstate_add(s, "approvals", approval("alice", "2025-06-02T00:00:00.000Z", NULL, "a@x.jp,b@x.jp"));
+	qstate_add(s, "approvals", approval("bob", "2025-06-02T00:00:00.000Z", NULL, "a@x.jp"));
+	qstate_add(s, "approvals", approval("alice", "2025-06-02T00:00:00.000Z", NULL, "a@x.jp,b@x.jp"));
+	qstate_add(s, "approvals", approval("carol", "2025-05-31T23:59:59.999Z", NULL, "a@x.jp"));
+	qstate_add(s, "approvals", approval("dave", "2025-06-02T00:00:00.000Z", "2025-05-31T00:00:00.000Z", "a@x.jp"));
+	qstate_add(s, "approvals", approval("erin", now, NULL, "a@x.jp"));
+	char *who = live_users(s, NULL, now, "a@x.jp");
+	TAP_STREQ(who, "alice bob", "state: live approvals for a@x.jp: one per person; expired (carol, erin at the "
+	          "very time) and used (dave) do not count");
+	g_free(who);
+	who = live_users(s, NULL, now, "a@x.jp,b@x.jp");
+	TAP_STREQ(who, "alice", "state: for a@x.jp and b@x.jp only alice's approval names both");
+	g_free(who);
+	who = live_users(s, NULL, now, "c@x.jp");
+	TAP_STREQ(who, "", "state: nobody approved c@x.jp");
+	g_free(who);
+	who = live_users(s, "alice", now, "a@x.jp");
+	TAP_STREQ(who, "bob", "state: others than alice: bob");
+	g_free(who);
+	who = live_users(s, NULL, "2025-06-03T00:00:00.000Z", NULL);
+	TAP_STREQ(who, "", "state: a day later every approval has expired");
+	g_free(who);
 
-	int lock = qstate_lock(qdir, id);
-	TAP_OK(lock >= 0, "state: lock the entry");
-	rc = qstate_save(qdir, id, s);
+	char why[256] = "";
+	int lock = qstate_lock(rdir, why, sizeof why);
+	TAP_OK(lock >= 0, "state: lock (the directory is made) %s", why);
+	struct stat sb;
+	TAP_OK(stat(rdir, &sb) == 0 && (sb.st_mode & 07777) == 0700, "state: review directory mode 0700");
+	put_file(rdir, ".20250101-000000000-AAAAAAAAAA.json.tmp", "planted");
+	rc = qstate_save(rdir, id, s);
 	TAP_OK(rc == 0, "state: saved");
 	close(lock);
-	char *path = g_build_filename(qdir, "20250101-000000000-AAAAAAAAAA.state.json", NULL);
-	char *text = NULL;
-	g_file_get_contents(path, &text, NULL, NULL);
-	TAP_STREQ(text, "{\"approvals\":[{\"user\":\"alice\",\"reason\":\"ok\"},{\"user\":\"bob\",\"reason\":\"ok\"},"
-	          "{\"user\":\"alice\",\"reason\":\"ok\"}],\"releases\":[]}\n", "state: file content");
-	struct stat sb;
+	char *path = g_build_filename(rdir, "20250101-000000000-AAAAAAAAAA.json", NULL);
 	TAP_OK(stat(path, &sb) == 0 && (sb.st_mode & 07777) == 0600, "state: mode 0600");
-	char *names = dir_names(qdir);
-	TAP_STREQ(names, "20250101-000000000-AAAAAAAAAA.eml 20250101-000000000-AAAAAAAAAA.state.json",
-	          "state: no temp file left");
+	char *names = dir_names(rdir);
+	TAP_STREQ(names, "20250101-000000000-AAAAAAAAAA.json", "state: no temp file left (the planted one replaced)");
 	g_free(names);
 	json_object *back;
-	rc = qstate_load(qdir, id, &back);
+	rc = qstate_load(rdir, id, &back);
 	TAP_OK(rc == 0 && json_object_equal(back, s), "state: loads back equal");
 	json_object_put(back);
 	json_object_put(s);
 
-	put_file(qdir, "20250101-000000000-AAAAAAAAAA.state.json", "[1,2]");
-	rc = qstate_load(qdir, id, &s);
+	put_file(rdir, "20250101-000000000-AAAAAAAAAA.json", "[1,2]");
+	rc = qstate_load(rdir, id, &s);
 	TAP_OK(rc == -EBADMSG && s == NULL, "state: not an object: -EBADMSG");
-	rc = qstate_lock(qdir, "20250101-000000000-BBBBBBBBBB");
-	TAP_OK(rc == -ENOENT, "state: lock of a missing entry: -ENOENT");
-	rc = qstate_lock(qdir, "../../x");
-	TAP_OK(rc == -EINVAL, "state: lock of a bad ID: -EINVAL");
-	g_free(text);
+	unlink(path);
+	char *fifo = g_build_filename(rdir, "20250101-000000000-AAAAAAAAAA.json", NULL);
+	mkfifo(fifo, 0600);
+	rc = qstate_load(rdir, id, &s);
+	TAP_OK(rc == -EBADMSG && s == NULL, "state: a FIFO is not read (and does not hang): -EBADMSG");
+	rc = qstate_remove(rdir, id);
+	TAP_OK(rc == 0 && access(fifo, F_OK) != 0, "state: removed");
+	TAP_OK(qstate_remove(rdir, id) == 0, "state: removing a missing state is fine");
+	rc = qstate_load(rdir, "../../x", &s);
+	TAP_OK(rc == -EINVAL, "state: a bad ID: -EINVAL");
+	chmod(rdir, 0777);
+	rc = qstate_lock(rdir, why, sizeof why);
+	TAP_OK(rc == -EPERM, "state: a review directory others may write is refused (%s)", why);
+	chmod(rdir, 0700);
+	g_free(fifo);
 	g_free(path);
-	g_free(qdir);
+	g_free(rdir);
 }
 
 /* ---- removing and purging ------------------------------------------------ */

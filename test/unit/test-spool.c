@@ -13,21 +13,25 @@
 static const struct {
 	const char *name;
 	uint64_t mem_limit;
+	uint64_t max_size;  /* 0: none */
 	size_t total;       /* bytes written */
 	size_t piece;       /* in pieces of this size (0 = random 1..300) */
 	bool bad_dir;
 	bool want_file;
 	int want_error;
 } cases[] = {
-	{ "small, in memory", 1 << 20, 1000, 100, false, false, 0 },
-	{ "exactly the limit stays in memory", 1000, 1000, 10, false, false, 0 },
-	{ "one byte over spills", 1000, 1001, 10, false, true, 0 },
-	{ "random pieces across the spill", 4096, 20000, 0, false, true, 0 },
-	{ "one-byte pieces across the spill", 64, 300, 1, false, true, 0 },
-	{ "limit 0: a file from the first byte", 0, 500, 500, false, true, 0 },
-	{ "nothing written", 100, 0, 1, false, false, 0 },
-	{ "spool directory missing: error sticks", 100, 1000, 50, true, false, -ENOENT },
-	{ "missing directory never needed", 1 << 20, 1000, 50, true, false, 0 },
+	{ "small, in memory", 1 << 20, 0, 1000, 100, false, false, 0 },
+	{ "exactly the limit stays in memory", 1000, 0, 1000, 10, false, false, 0 },
+	{ "one byte over spills", 1000, 0, 1001, 10, false, true, 0 },
+	{ "random pieces across the spill", 4096, 0, 20000, 0, false, true, 0 },
+	{ "one-byte pieces across the spill", 64, 0, 300, 1, false, true, 0 },
+	{ "limit 0: a file from the first byte", 0, 0, 500, 500, false, true, 0 },
+	{ "nothing written", 100, 0, 0, 1, false, false, 0 },
+	{ "spool directory missing: error sticks", 100, 0, 1000, 50, true, false, -ENOENT },
+	{ "missing directory never needed", 1 << 20, 0, 1000, 50, true, false, 0 },
+	{ "exactly the size limit is kept", 100, 1000, 1000, 10, false, true, 0 },
+	{ "one byte over the size limit: -EFBIG sticks", 100, 1000, 1001, 10, false, true, -EFBIG },
+	{ "over the size limit in memory: -EFBIG", 1 << 20, 500, 600, 100, false, false, -EFBIG },
 };
 
 static char *read_all(int fd, size_t *len)
@@ -54,7 +58,7 @@ int main(void)
 		guint8 *data = g_malloc(cases[i].total + 1);
 		for (size_t k = 0; k < cases[i].total; k++)
 			data[k] = (guint8)g_rand_int(rnd);
-		spool *s = spool_new(cases[i].mem_limit, cases[i].bad_dir ? "/nonexistent/spool" : dir);
+		spool *s = spool_new(cases[i].mem_limit, cases[i].max_size, cases[i].bad_dir ? "/nonexistent/spool" : dir);
 		int first_error = 0;
 		for (size_t off = 0; off < cases[i].total;) {
 			size_t n = cases[i].piece ? cases[i].piece : (size_t)g_rand_int_range(rnd, 1, 301);
@@ -68,6 +72,7 @@ int main(void)
 		TAP_OK(first_error == cases[i].want_error && spool_error(s) == cases[i].want_error,
 		       "%s: error %d", cases[i].name, spool_error(s));
 		TAP_OK(spool_in_file(s) == cases[i].want_file, "%s: %s", cases[i].name, cases[i].want_file ? "in a file" : "in memory");
+		TAP_OK(spool_size(s) == cases[i].total, "%s: every byte offered is counted", cases[i].name);
 		int fd = spool_export_fd(s);
 		if (cases[i].want_error) {
 			TAP_OK(fd == cases[i].want_error, "%s: no descriptor to export", cases[i].name);

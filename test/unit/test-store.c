@@ -5,7 +5,8 @@
  * (pipeline_export_part), which has its own tests.
  */
 #include "store/store.h"
-#include "store/i18n.h"
+#include "cli/i18n.h"
+#include "cli/qcmd.h"
 #include "test/unit/tap.h"
 
 #include <errno.h>
@@ -78,7 +79,7 @@ static const char expected_json[] =
 	"\"filename\":null,\"size\":300,\"sha256\":null,\"action\":\"converted\","
 	"\"reasons\":[\"html-converted\"]},"
 	"{\"path\":\"2\",\"content_type\":\"application/pdf\","
-	"\"detected_type\":\"application/x-dosexec\",\"filename\":\"invoice" RLO "fdp.exe\","
+	"\"detected_type\":\"application/x-dosexec\",\"filename\":\"invoice\\u202efdp.exe\","
 	"\"name_param\":\"invoice.pdf\",\"size\":48213,"
 	"\"sha256\":\"cccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc\","
 	"\"action\":\"removed\",\"reasons\":[\"attachment\",\"type-mismatch\",\"executable\"]}"
@@ -473,6 +474,8 @@ static void test_store_and_commands(void)
 	TAP_OK(rc == 0, "list --json: exit 0");
 	TAP_OK(strstr(obuf, "太郎\\u0001\\u009b") != NULL && strstr(obuf, "\xc2\x9b") == NULL,
 	       "list --json: C0 and C1 controls escaped");
+	TAP_OK(strstr(obuf, "invoice\\u202efdp.exe") != NULL && strstr(obuf, RLO) == NULL,
+	       "list --json: a bidi override escaped");
 	json_object *arr = json_tokener_parse(obuf);
 	TAP_OK(arr && json_object_is_type(arr, json_type_array) &&
 	       json_object_array_length(arr) == 2, "list --json: array of 2");
@@ -538,9 +541,11 @@ static void test_store_and_commands(void)
 	g_free(missing);
 
 	/* show */
+	char *rdir = path_in(tmpdir, "review");
+#define SHOWER(o, e) (&(quarantine_admin){ .dir = qdir, .review_dir = rdir, .admin_fd = -1, .out = (o), .err = (e) })
 	capture(&out, &olen, &obuf);
 	capture(&err, &elen, &ebuf);
-	rc = quarantine_cmd_show(qdir, id1, out, err);
+	rc = quarantine_cmd_show(SHOWER(out, err), id1);
 	fclose(out);
 	fclose(err);
 	TAP_OK(rc == 0, "show: exit 0");
@@ -565,7 +570,7 @@ static void test_store_and_commands(void)
 	for (int i = 0; i < 3; i++) {
 		capture(&out, &olen, &obuf);
 		capture(&err, &elen, &ebuf);
-		rc = quarantine_cmd_show(qdir, bad_ids[i], out, err);
+		rc = quarantine_cmd_show(SHOWER(out, err), bad_ids[i]);
 		fclose(out);
 		fclose(err);
 		TAP_OK(rc == 1 && olen == 0 && elen > 0, "show \"%s\": exit 1, message on stderr",
@@ -576,7 +581,9 @@ static void test_store_and_commands(void)
 
 	/* export to a file and to a pipe; each export is an audit record */
 	char *alog = path_in(tmpdir, "export-audit.log");
-#define ADMIN(e) (&(quarantine_admin){ .dir = qdir, .audit_log = alog, .user = "tester", .err = (e) })
+#undef SHOWER
+	g_free(rdir);
+#define ADMIN(e) (&(quarantine_admin){ .dir = qdir, .admin_log = alog, .admin_fd = -1, .user = "tester", .err = (e) })
 	char *exp = path_in(tmpdir, "export.eml");
 	int efd = open(exp, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	err = open_memstream(&ebuf, &elen);
@@ -631,7 +638,8 @@ static void test_store_and_commands(void)
 	int nrec = 0;
 	for (char *c = alines; c && *c; c++)
 		nrec += *c == '\n';
-	TAP_OK(nrec == 2 && strstr(alines, "\"event\":\"export\",\"user\":\"tester\"") != NULL,
+	TAP_OK(nrec == 2 && strstr(alines, "\"event\":\"export\",\"user\":\"tester\",\"sudo_user\":null,"
+	                               "\"config\":null,\"config_sha256\":null,") != NULL,
 	       "export: one audit record per export (%d)", nrec);
 	g_free(alines);
 #undef ADMIN

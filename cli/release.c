@@ -8,9 +8,10 @@
  * and LF).  The server's reply lines are taken from libcurl's debug
  * callback (CURLINFO_HEADER_IN), so a refusal is reported in the server's
  * own words.  No TLS, no authentication, no proxy: the server is the
- * loopback smtpd of packaging/postfix-master.cf.  Logs nothing.
+ * milter-free smtpd of packaging/postfix-master.cf, on a unix socket in
+ * Postfix's private/ directory (unix:/PATH), or HOST:PORT.  Logs nothing.
  */
-#include "store/release.h"
+#include "cli/release.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -142,7 +143,10 @@ enum release_result release_send(const char *hostport, const char *from,
 	u->fd = fd;
 	struct talk t = { .current = g_string_new(NULL) };
 	char errbuf[CURL_ERROR_SIZE] = "";
-	char *url = g_strdup_printf("smtp://%s", hostport);
+	/* unix:/PATH: Postfix's private/ socket, which only root and postfix
+	 * may reach; the URL's path is the name said in EHLO */
+	bool unix_sock = g_str_has_prefix(hostport, "unix:");
+	char *url = unix_sock ? g_strdup("smtp://localhost/mugai-release") : g_strdup_printf("smtp://%s", hostport);
 	char *mfrom = from && *from ? g_strdup_printf("<%s>", from) : NULL;
 	struct curl_slist *to = NULL;
 	for (const char *const *r = rcpt; r && *r; r++) {
@@ -152,6 +156,8 @@ enum release_result release_send(const char *hostport, const char *from,
 	}
 
 	curl_easy_setopt(h, CURLOPT_URL, url);
+	if (unix_sock)
+		curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, hostport + 5);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "smtp");
 	curl_easy_setopt(h, CURLOPT_PROXY, "");          /* never through $all_proxy */
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
@@ -170,6 +176,8 @@ enum release_result release_send(const char *hostport, const char *from,
 	curl_easy_setopt(h, CURLOPT_DEBUGDATA, &t);
 
 	CURLcode res = curl_easy_perform(h);
+	long os_errno = 0;
+	curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
 	/* QUIT happens here at the latest; its 221 is ignored */
 	curl_easy_cleanup(h);
 
@@ -189,6 +197,8 @@ enum release_result release_send(const char *hostport, const char *from,
 	if (rr != RELEASE_SENT) {
 		if (u->read_errno)
 			*error = g_strdup_printf("reading the original: %s", g_strerror(u->read_errno));
+		else if (res == CURLE_COULDNT_CONNECT && os_errno)   /* libcurl says the same for all of them */
+			*error = g_strdup_printf("cannot connect to %s: %s", hostport, g_strerror((int)os_errno));
 		else
 			*error = g_strdup(errbuf[0] ? errbuf : curl_easy_strerror(res));
 	}

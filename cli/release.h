@@ -1,6 +1,7 @@
 /* release.h - re-inject a quarantined original over SMTP (libcurl).
  *
- * The message goes to the milter-free loopback smtpd of [release] smtp as
+ * The message goes to the milter-free smtpd of [release] smtp (unix:/PATH
+ * or HOST:PORT) as
  * HEADER_LINE + CRLF + the original bytes, with line ends made CRLF (bare
  * LF becomes CRLF, the original's CRLF stay) and dot-stuffed by libcurl.
  * One transaction: any RCPT refused aborts it before DATA, so a release is

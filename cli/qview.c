@@ -8,7 +8,7 @@
  * subjects stays aligned.  Ambiguous-width characters count as one column,
  * as in a UTF-8 terminal outside CJK legacy mode.
  */
-#include "store/qview.h"
+#include "cli/qview.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -9,7 +9,7 @@
  * test-qadmin.c checks that both sides of each pair have the same printf
  * conversions in the same order.
  */
-#include "store/i18n.h"
+#include "cli/i18n.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -96,11 +96,18 @@ static const struct pair {
 	  "mugai: quarantine: %s: 解放しましたが、状態ファイルを書き込めませんでした: %s\n" },
 	{ "mugai: quarantine: -o cannot be used through sudo -u; redirect the output instead\n",
 	  "mugai: quarantine: sudo -u では -o を使えません。出力をリダイレクトしてください\n" },
+	{ "mugai: quarantine: %s: review state: %s\n", "mugai: quarantine: %s: 承認・解放の記録: %s\n" },
+	{ "mugai: quarantine: review state %s: %s\n", "mugai: quarantine: 承認・解放の記録 %s: %s\n" },
+	{ "mugai: quarantine: %s: review state not removed: %s\n",
+	  "mugai: quarantine: %s: 承認・解放の記録を削除できませんでした: %s\n" },
+	{ "mugai: quarantine: review state not removed: %s\n",
+	  "mugai: quarantine: 承認・解放の記録を削除できませんでした: %s\n" },
+	{ " [used by the release at %s]", " [%s の解放で使用済み]" },
+	{ " [valid until %s]", " [%s まで有効]" },
+	{ " [expired %s]", " [%s に期限切れ]" },
 	/* the command line */
-	{ "mugai: quarantine: --quarantine-dir and --audit-log cannot be used through sudo\n",
-	  "mugai: quarantine: sudo 経由では --quarantine-dir と --audit-log を使えません\n" },
-	{ "mugai: quarantine: through sudo, --config must name a file owned by root and writable by root only: %s\n",
-	  "mugai: quarantine: sudo 経由の --config には、root が所有し root だけが書き込めるファイルを指定してください: %s\n" },
+	{ "mugai: quarantine: --config, --quarantine-dir and --audit-log cannot be used through sudo\n",
+	  "mugai: quarantine: sudo 経由では --config、--quarantine-dir、--audit-log を使えません\n" },
 	{ "mugai: %s: %s: %s\n", "mugai: %s: %s: %s\n" },
 	{ "mugai: quarantine %s: --reason TEXT is required (it goes into the audit log)\n",
 	  "mugai: quarantine %s: --reason で理由を指定してください（監査ログに記録されます）\n" },

@@ -1,4 +1,4 @@
-/* job.h - the milter <-> worker protocol: framing, encoding, checks.
+/* job.h - the protocol between a parsing process and its parent: framing, encoding, checks.
  *
  * Both directions use the same frame on a SOCK_STREAM socketpair:
  *   u32 magic, u32 payload length (little-endian), payload.
@@ -7,6 +7,9 @@
  *   job    (milter -> worker)  fd: the message     payload: see job
  *   reply  (worker -> milter)  fd: the output message (memfd), only when
  *                                  the verdict delivers  payload: see job_reply
+ * The worker writes nothing itself: its reply carries the audit record,
+ * which the milter checks, completes with what it knows itself (the
+ * envelope, the size), and makes durable with the quarantine entry.
  * Payload fields are u32 / u64 little-endian or strings (u32 length, bytes,
  * no NUL); an empty string stands for "none".  Decoders reject anything
  * short, long, trailing or containing NUL: a worker is not trusted.
@@ -17,20 +20,23 @@
 #include <glib.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <json-c/json.h>
 #include "sanitize/result.h"
 
 #define JOB_MAGIC_HELLO 0x3148474du   /* "MGH1" */
 #define JOB_MAGIC_JOB   0x314a474du   /* "MGJ1" */
 #define JOB_MAGIC_REPLY 0x3152474du   /* "MGR1" */
-#define JOB_PROTOCOL 1
-#define JOB_MAX_PAYLOAD (4u << 20)    /* recipients of one message fit many times */
+#define JOB_PROTOCOL 2
+#define JOB_MAX_PAYLOAD (16u << 20)   /* recipients, or the record of 100,000 parts */
 
 typedef struct job {
 	uint64_t seq;          /* echoed in the reply */
 	char *queue_id;        /* NULL when unknown */
 	char *env_from;
 	char *client;
+	char *quarantine_id;   /* minted by the milter: the worker's entry, if any, has this ID */
 	GPtrArray *rcpt;       /* char * */
+	char *test_fault;      /* a fault a test build injects (milter/testhooks.h); ignored otherwise */
 } job;
 
 typedef struct job_reply {
@@ -46,14 +52,17 @@ typedef struct job_reply {
 	uint32_t removed;      /* parts removed */
 	uint64_t size;         /* bytes of the original */
 	uint64_t elapsed_ms;   /* pipeline time in the worker */
-	GPtrArray *hdr_names;  /* char *: the output's replaced headers, in order */
-	GPtrArray *hdr_values; /* char *: their values, LF + blank folded */
+	char *record;          /* the audit record (JSON object), for every verdict */
 } job_reply;
 
 job *job_new(void);
 job *job_free(job *j);                    /* NULL-safe; returns NULL */
 job_reply *job_reply_new(void);
 job_reply *job_reply_free(job_reply *r);  /* NULL-safe; returns NULL */
+
+/* The reply to job SEQ for the pipeline's result RES; HAS_OUTPUT: its
+ * output goes along (the status, Subject and body offset are then set). */
+job_reply *job_reply_from_result(uint64_t seq, const mugai_result *res, bool has_output);
 
 /* Whole frames (header and payload), ready for frame_send(). */
 GByteArray *job_encode(const job *j);
@@ -65,9 +74,14 @@ int job_decode(const uint8_t *p, size_t len, job **out);
 int job_reply_decode(const uint8_t *p, size_t len, job_reply **out);
 int job_hello_decode(const uint8_t *p, size_t len);
 
-/* Is R a reply the milter may act on, for job SEQ, with an output of
- * OUT_SIZE bytes?  0, or -EBADMSG with *why set to a static phrase. */
-int job_reply_check(const job_reply *r, uint64_t seq, uint64_t out_size, const char **why);
+/* Is R a reply the milter may act on, for job SEQ whose quarantine ID is
+ * QID, with an output of OUT_SIZE bytes?  0, or -EBADMSG with *why set to
+ * a static phrase. */
+int job_reply_check(const job_reply *r, uint64_t seq, const char *qid, uint64_t out_size, const char **why);
+
+/* R's record as an object whose verdict and quarantine ID are R's: 0 and
+ * *OUT (a new object), or -EBADMSG with *why set. */
+int job_reply_record(const job_reply *r, json_object **out, const char **why);
 
 /* A header value we may hand to libmilter: printable ASCII and TAB, lines
  * joined by LF + blank, no CR, no NUL, each line under 998 octets. */

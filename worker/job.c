@@ -7,7 +7,7 @@
  * are an error.  job_reply_check() is the milter's last word on whether a
  * reply can be applied; it logs nothing, the caller logs the phrase.
  */
-#include "milter/job.h"
+#include "worker/job.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,6 +35,8 @@ job *job_free(job *j)
 	g_free(j->queue_id);
 	g_free(j->env_from);
 	g_free(j->client);
+	g_free(j->quarantine_id);
+	g_free(j->test_fault);
 	g_ptr_array_unref(j->rcpt);
 	g_free(j);
 	return NULL;
@@ -42,10 +44,7 @@ job *job_free(job *j)
 
 job_reply *job_reply_new(void)
 {
-	job_reply *r = g_new0(job_reply, 1);
-	r->hdr_names = g_ptr_array_new_with_free_func(g_free);
-	r->hdr_values = g_ptr_array_new_with_free_func(g_free);
-	return r;
+	return g_new0(job_reply, 1);
 }
 
 job_reply *job_reply_free(job_reply *r)
@@ -56,10 +55,30 @@ job_reply *job_reply_free(job_reply *r)
 	g_free(r->status);
 	g_free(r->subject_out);
 	g_free(r->quarantine_id);
-	g_ptr_array_unref(r->hdr_names);
-	g_ptr_array_unref(r->hdr_values);
+	g_free(r->record);
 	g_free(r);
 	return NULL;
+}
+
+job_reply *job_reply_from_result(uint64_t seq, const mugai_result *res, bool has_output)
+{
+	job_reply *rep = job_reply_new();
+	rep->seq = seq;
+	rep->verdict = res->verdict;
+	rep->verdict_reason = g_strdup(res->verdict_reason);
+	rep->quarantine_id = g_strdup(res->quarantine_id);
+	rep->removed = result_count_action(res, PART_REMOVED);
+	rep->size = res->size;
+	rep->elapsed_ms = (uint64_t)(res->elapsed_ms > 0 ? res->elapsed_ms : 0);
+	if (has_output) {
+		rep->has_output = true;
+		rep->status = g_strdup(res->status);
+		rep->subject_out = g_strdup(res->subject_out);
+		rep->subject_added = res->subject_added;
+		rep->body_offset = res->body_offset;
+	}
+	rep->record = audit_record_json(res);
+	return rep;
 }
 
 /* ---- writing ---- */
@@ -107,9 +126,11 @@ GByteArray *job_encode(const job *j)
 	put_str(b, j->queue_id);
 	put_str(b, j->env_from);
 	put_str(b, j->client);
+	put_str(b, j->quarantine_id);
 	put_u32(b, j->rcpt->len);
 	for (guint i = 0; i < j->rcpt->len; i++)
 		put_str(b, g_ptr_array_index(j->rcpt, i));
+	put_str(b, j->test_fault);
 	return frame_end(b);
 }
 
@@ -127,11 +148,7 @@ GByteArray *job_reply_encode(const job_reply *r)
 	put_str(b, r->status);
 	put_str(b, r->subject_out);
 	put_str(b, r->quarantine_id);
-	put_u32(b, r->hdr_names->len);
-	for (guint i = 0; i < r->hdr_names->len; i++) {
-		put_str(b, g_ptr_array_index(r->hdr_names, i));
-		put_str(b, g_ptr_array_index(r->hdr_values, i));
-	}
+	put_str(b, r->record);
 	return frame_end(b);
 }
 
@@ -204,11 +221,13 @@ int job_decode(const uint8_t *p, size_t len, job **out)
 	j->queue_id = get_str(&c);
 	j->env_from = get_str(&c);
 	j->client = get_str(&c);
+	j->quarantine_id = get_str(&c);
 	uint32_t n = get_count(&c, 4);
 	for (uint32_t i = 0; i < n && !c.bad; i++) {
 		char *r = get_str(&c);
 		g_ptr_array_add(j->rcpt, r ? r : g_strdup(""));
 	}
+	j->test_fault = get_str(&c);
 	if (!finish(&c)) {
 		*out = job_free(j);
 		return -EBADMSG;
@@ -232,12 +251,7 @@ int job_reply_decode(const uint8_t *p, size_t len, job_reply **out)
 	r->status = get_str(&c);
 	r->subject_out = get_str(&c);
 	r->quarantine_id = get_str(&c);
-	uint32_t n = get_count(&c, 8);
-	for (uint32_t i = 0; i < n && !c.bad; i++) {
-		char *name = get_str(&c), *value = get_str(&c);
-		g_ptr_array_add(r->hdr_names, name ? name : g_strdup(""));
-		g_ptr_array_add(r->hdr_values, value ? value : g_strdup(""));
-	}
+	r->record = get_str(&c);
 	if (v > VERDICT_TEMPFAIL || (flags & ~3u))
 		c.bad = true;
 	r->verdict = (enum verdict)v;
@@ -278,24 +292,16 @@ bool job_header_value_ok(const char *v)
 	return true;
 }
 
-static bool header_name_ok(const char *n)
-{
-	if (!*n)
-		return false;
-	for (const unsigned char *p = (const unsigned char *)n; *p; p++)
-		if (*p <= 0x20 || *p > 0x7e || *p == ':')
-			return false;
-	return true;
-}
-
 #define FAIL(phrase) do { *why = phrase; return -EBADMSG; } while (0)
 
-int job_reply_check(const job_reply *r, uint64_t seq, uint64_t out_size, const char **why)
+int job_reply_check(const job_reply *r, uint64_t seq, const char *qid, uint64_t out_size, const char **why)
 {
 	if (r->seq != seq)
 		FAIL("reply for another job");
-	if (r->quarantine_id && !quarantine_id_valid(r->quarantine_id))
-		FAIL("malformed quarantine ID");
+	if (r->quarantine_id && (!qid || strcmp(r->quarantine_id, qid) != 0))
+		FAIL("a quarantine ID the milter did not give");
+	if (!r->record)
+		FAIL("no audit record");
 	if (r->verdict > VERDICT_SUSPECT) {
 		if (r->has_output)
 			FAIL("output with a verdict that delivers nothing");
@@ -313,19 +319,35 @@ int job_reply_check(const job_reply *r, uint64_t seq, uint64_t out_size, const c
 		FAIL("bad Subject value");
 	if (r->subject_added && !r->subject_out)
 		FAIL("Subject added without a value");
-	bool have_type = false, have_status = false;
-	for (guint i = 0; i < r->hdr_names->len; i++) {
-		const char *n = g_ptr_array_index(r->hdr_names, i);
-		const char *v = g_ptr_array_index(r->hdr_values, i);
-		if (!header_name_ok(n) || !pipeline_header_replaced(n))
-			FAIL("added header outside the replaced set");
-		if (!job_header_value_ok(v))
-			FAIL("bad added header value");
-		have_type |= g_ascii_strcasecmp(n, "content-type") == 0;
-		have_status |= g_ascii_strcasecmp(n, "x-mugai-status") == 0;
+	return 0;
+}
+
+int job_reply_record(const job_reply *r, json_object **out, const char **why)
+{
+	*out = NULL;
+	size_t n = r->record ? strlen(r->record) : 0;
+	json_tokener *tok = json_tokener_new();
+	json_object *o = n ? json_tokener_parse_ex(tok, r->record, (int)n) : NULL;
+	bool whole = o && json_tokener_get_error(tok) == json_tokener_success && json_tokener_get_parse_end(tok) == n;
+	json_tokener_free(tok);
+	json_object *v, *q;
+	const char *reason = NULL;
+	if (!whole || !json_object_is_type(o, json_type_object))
+		reason = "the record is not one JSON object";
+	else if (!json_object_object_get_ex(o, "verdict", &v) || !json_object_is_type(v, json_type_string) ||
+	         strcmp(json_object_get_string(v), verdict_name(r->verdict)) != 0)
+		reason = "the record's verdict is not the reply's";
+	else if (!json_object_object_get_ex(o, "quarantine_id", &q) ||
+	         (r->quarantine_id ? !json_object_is_type(q, json_type_string) ||
+	                             strcmp(json_object_get_string(q), r->quarantine_id) != 0
+	                           : !json_object_is_type(q, json_type_null)))
+		reason = "the record's quarantine ID is not the reply's";
+	if (reason) {
+		json_object_put(o);
+		*why = reason;
+		return -EBADMSG;
 	}
-	if (!have_type || !have_status)
-		FAIL("output lacks Content-Type or X-Mugai-Status");
+	*out = o;
 	return 0;
 }
 

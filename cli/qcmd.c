@@ -2,31 +2,37 @@
  * release, delete, purge.
  *
  * Owns what an administrator sees and what every act leaves behind.  list
- * answers from the index (qindex.c); show reads one record and its state;
- * the acts check that the audit log can take their record before they do
- * anything, then append one administrator record (fields in README.md,
+ * answers from the index (qindex.c); show reads one record and its review
+ * state; the acts open the administrators' audit log before they do
+ * anything, then append one record to it (fields in README.md,
  * "Administrator records") whatever the outcome: done ("ok"), refused by
  * mugai's own rules ("denied"), refused by the SMTP server ("refused"), or
- * not possible ("failed").  Approvals and releases change the entry's state
- * under its lock (qstate.c).  Names from a mail never reach a path: IDs are
- * checked by quarantine_id_valid() and part paths are digits and dots.
- * Messages for people go through TR() (i18n.c); JSON and audit records do
- * not.
+ * not possible ("failed").  Approvals and releases change the review state
+ * under its lock (qstate.c), in root's directory; the quarantine itself is
+ * only read, and entries removed, as its owner (store/).  Names from a
+ * mail never reach a path: IDs are checked by quarantine_id_valid() and
+ * part paths are digits and dots.  Messages for people go through TR()
+ * (i18n.c); JSON and audit records do not.
  */
-#include "store/store.h"
-#include "store/i18n.h"
-#include "store/qstate.h"
-#include "store/qview.h"
-#include "store/release.h"
+#include "cli/qcmd.h"
+#include "worker/confine.h"
+#include "cli/i18n.h"
+#include "cli/outfile.h"
+#include "cli/qview.h"
+#include "cli/release.h"
 #include "sanitize/pipeline.h"
+#include "store/qstate.h"
+#include "store/store.h"
 #include "util/fdio.h"
+#include "util/safeopen.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <pwd.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <string.h>
-#include <sys/fsuid.h>
 #include <unistd.h>
 
 #define COPY_BUF (64 * 1024)
@@ -316,8 +322,9 @@ static void put_size(FILE *out, int lw, bool indent, uint64_t size)
 	g_free(h);
 }
 
-/* "IDENTITY (USER) TIME: REASON" plus EXTRA, one line per act. */
-static void put_acts(FILE *out, int lw, const char *label, json_object *list, bool releases)
+/* One line per act: "IDENTITY (USER) TIME to RCPTS: REASON", then for a
+ * release the server's reply, for an approval what became of it. */
+static void put_acts(FILE *out, int lw, const char *label, json_object *list, bool releases, const char *now)
 {
 	size_t n = list ? json_object_array_length(list) : 0;
 	if (n == 0) {
@@ -331,20 +338,27 @@ static void put_acts(FILE *out, int lw, const char *label, json_object *list, bo
 		char *by = qview_printable(jget_str(a, "by"));
 		char *at = qview_local_time(jget_str(a, "at"), true);
 		char *why = qview_printable(jget_str(a, "reason"));
+		char *to = join_printable(jget_array(a, "to"));
 		g_string_append(g, who);
 		if (strcmp(who, by) != 0)
 			g_string_append_printf(g, " (%s)", by);
 		g_string_append_printf(g, " %s", at ? at : "-");
-		if (releases) {
-			char *to = join_printable(jget_array(a, "to"));
-			g_string_append_printf(g, TR(" to %s"), to);
-			g_free(to);
-		}
+		g_string_append_printf(g, TR(" to %s"), to);
 		g_string_append_printf(g, ": %s", why);
 		if (releases) {
 			char *reply = qview_printable(jget_str(a, "smtp_reply"));
 			g_string_append_printf(g, " [%s]", reply);
 			g_free(reply);
+		} else {
+			const char *used = jget_str(a, "used");
+			char *t = qview_local_time(used ? used : jget_str(a, "expires"), true);
+			if (used)
+				g_string_append_printf(g, TR(" [used by the release at %s]"), t ? t : "-");
+			else if (qstate_approval_live(a, now, NULL))
+				g_string_append_printf(g, TR(" [valid until %s]"), t ? t : "-");
+			else
+				g_string_append_printf(g, TR(" [expired %s]"), t ? t : "-");
+			g_free(t);
 		}
 		put_field(out, lw, false, i == 0 ? label : "", g->str);
 		g_string_free(g, TRUE);
@@ -352,6 +366,7 @@ static void put_acts(FILE *out, int lw, const char *label, json_object *list, bo
 		g_free(by);
 		g_free(at);
 		g_free(why);
+		g_free(to);
 	}
 }
 
@@ -367,16 +382,18 @@ static unsigned count_removed(json_object *parts)
 	return removed;
 }
 
-int quarantine_cmd_show(const char *dir, const char *id, FILE *out, FILE *err)
+int quarantine_cmd_show(quarantine_admin *a, const char *id)
 {
+	FILE *out = a->out, *err = a->err;
 	json_object *rec;
-	int code = load_for_cmd(dir, id, &rec, err);
+	int code = load_for_cmd(a->dir, id, &rec, err);
 	if (code)
 		return code;
 	json_object *state = NULL;
-	int src = qstate_load(dir, id, &state);
+	int src = qstate_load(a->review_dir, id, &state);
 	if (src < 0)
-		fprintf(err, "mugai: quarantine: %s.state.json: %s\n", id, g_strerror(-src));
+		fprintf(err, TR("mugai: quarantine: %s: review state: %s\n"), id, g_strerror(-src));
+	char *now = result_now_rfc3339();
 
 	int lw = label_width();
 	put_field(out, lw, false, "ID", id);
@@ -431,8 +448,9 @@ int quarantine_cmd_show(const char *dir, const char *id, FILE *out, FILE *err)
 	}
 
 	fputc('\n', out);
-	put_acts(out, lw, "Approvals", state ? qstate_list(state, "approvals") : NULL, false);
-	put_acts(out, lw, "Releases", state ? qstate_list(state, "releases") : NULL, true);
+	put_acts(out, lw, "Approvals", state ? qstate_list(state, "approvals") : NULL, false, now);
+	put_acts(out, lw, "Releases", state ? qstate_list(state, "releases") : NULL, true, now);
+	g_free(now);
 
 	fprintf(out, "\n%s\n", TR("--- Text the recipient received ---"));
 	const char *text = jget_str(rec, "delivered_text");
@@ -461,7 +479,7 @@ char *quarantine_admin_user(void)
 }
 
 /* The person an approval or release is credited to: the sudo caller when
- * there is one (root and mugai are shared accounts), else the user. */
+ * there is one (root is a shared account), else the user. */
 static const char *identity(const quarantine_admin *a)
 {
 	return a->sudo_user && *a->sudo_user ? a->sudo_user : a->user;
@@ -483,21 +501,40 @@ static json_object *act_new(const quarantine_admin *a, const char *event, const 
 	json_object_object_add(o, "event", json_object_new_string(event));
 	json_object_object_add(o, "user", jnstr(a->user));
 	json_object_object_add(o, "sudo_user", jnstr(a->sudo_user && *a->sudo_user ? a->sudo_user : NULL));
+	json_object_object_add(o, "config", jnstr(a->config));
+	json_object_object_add(o, "config_sha256", jnstr(a->config_sha256 && *a->config_sha256 ? a->config_sha256 : NULL));
 	json_object_object_add(o, "quarantine_id", jnstr(qid));
 	json_object_object_add(o, "reason", jnstr(reason));
 	return o;
 }
 
-/* The act needs its record: refuse to start when the log cannot take one. */
-static int log_ready(const quarantine_admin *a)
+/* The act needs its record: open the administrators' log before anything
+ * is done, and refuse to start when it cannot take one.  The log is root's
+ * own: opened through trusted directories, never a link, a FIFO or a file
+ * with a second name, and (run as root) refused unless root owns it. */
+static int log_ready(quarantine_admin *a)
 {
-	int fd = open(a->audit_log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY, 0600);
+	if (a->admin_fd >= 0)
+		return 0;
+	char why[512] = "";
+	char *abs = g_canonicalize_filename(a->admin_log, NULL);
+	int fd = safe_open_file(abs, O_WRONLY | O_APPEND | O_CREAT, 0600, why, sizeof why);
+	g_free(abs);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		close(fd);
+		fd = -EPERM;
+		snprintf(why, sizeof why, "%s belongs to uid %u: only %s may write this log", a->admin_log,
+		         (unsigned)st.st_uid, geteuid() == 0 ? "root" : "its owner");
+	}
 	if (fd < 0) {
+		if (fd == -EINVAL && !*why)
+			snprintf(why, sizeof why, "not a regular file with one link");
 		fprintf(a->err, TR("mugai: quarantine: cannot write the audit log %s: %s; nothing done\n"),
-		        a->audit_log, g_strerror(errno));
+		        a->admin_log, *why ? why : g_strerror(-fd));
 		return EXIT_TEMPFAIL;
 	}
-	close(fd);
+	a->admin_fd = fd;
 	return 0;
 }
 
@@ -510,11 +547,11 @@ static int act_finish(const quarantine_admin *a, json_object *rec, const char *r
 	json_object_object_add(rec, "error", jnstr(error));
 	char *line = audit_json_string(rec);
 	json_object_put(rec);
-	int rc = audit_append(a->audit_log, line);
+	int rc = a->admin_fd >= 0 ? audit_append_fd(a->admin_fd, line) : -EBADF;
 	g_free(line);
 	if (rc < 0) {
 		fprintf(a->err, TR("mugai: quarantine: cannot write the audit log %s: %s\n"),
-		        a->audit_log, g_strerror(-rc));
+		        a->admin_log, g_strerror(-rc));
 		return EXIT_TEMPFAIL;
 	}
 	return code;
@@ -560,34 +597,21 @@ static int copy_fd(int in, int out)
 	return rc;
 }
 
-/* The new file of export -o.  O_EXCL: an export never replaces a file, nor
- * follows a link planted where the file is to be written.  Through sudo the
- * file is created with the caller's own rights (file-system IDs), so that
- * `sudo mugai quarantine export -o` cannot write where the caller could not
- * (/etc/cron.d...); as another user than root (sudo -u mugai) those rights
- * cannot be taken, and -o is refused (-EPERM).  The fd, or -errno. */
-static int open_output(const quarantine_admin *a, const char *path)
+/* What the confined child of export --part does. */
+struct part_job {
+	int in, out;
+	const char *path;
+};
+
+static int export_part(void *arg)
 {
-	const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY;
-	if (a->sudo_uid <= 0) {
-		int fd = open(path, flags, 0600);
-		return fd < 0 ? -errno : fd;
-	}
-	if (geteuid() != 0)
-		return -EPERM;
-	uid_t uid = (uid_t)a->sudo_uid;
-	gid_t gid = a->sudo_gid >= 0 ? (gid_t)a->sudo_gid : (gid_t)-1;
-	if (gid != (gid_t)-1)
-		setfsgid(gid);
-	setfsuid(uid);
-	int fd = setfsuid(uid) == (int)uid ? open(path, flags, 0600) : (errno = EPERM, -1);
-	int e = errno;
-	setfsuid(0);
-	setfsgid(0);
-	return fd < 0 ? -e : fd;
+	struct part_job *j = arg;
+	pipeline_global_init();
+	int rc = pipeline_export_part(j->in, j->path, j->out);
+	return rc;
 }
 
-int quarantine_cmd_export(const quarantine_admin *a, const char *id, const char *part,
+int quarantine_cmd_export(quarantine_admin *a, const char *id, const char *part,
                           const char *output, const char *reason, int out_fd)
 {
 	FILE *err = a->err;
@@ -618,40 +642,53 @@ int quarantine_cmd_export(const quarantine_admin *a, const char *id, const char 
 	json_object_object_add(rec, "part", jnstr(part));
 	json_object_object_add(rec, "output", json_object_new_string(output ? output : "-"));
 
+	/* a reader that went away is an error to report, not a signal to die of */
+	signal(SIGPIPE, SIG_IGN);
+	outfile of = { .fd = -1, .pid = -1, .ctl = -1, .dfd = -1 };
 	int ofd = out_fd;
 	if (output) {
-		ofd = open_output(a, output);
-		if (ofd == -EPERM) {
+		int rc = outfile_open(&of, output, a->sudo_uid > 0 ? a->sudo_uid : -1,
+		                      a->sudo_gid >= 0 ? a->sudo_gid : a->sudo_uid, a->sudo_user);
+		if (rc == -EPERM && a->sudo_uid > 0) {
 			close(fd);
 			fprintf(err, TR("mugai: quarantine: -o cannot be used through sudo -u; redirect the output instead\n"));
 			return act_finish(a, rec, "denied", "-o through sudo -u", EXIT_REFUSED);
 		}
-		if (ofd < 0) {
-			int e = -ofd;
+		if (rc < 0) {
 			close(fd);
-			if (e == EEXIST) {
+			if (rc == -EEXIST) {
 				fprintf(err, TR("mugai: quarantine: %s: exists; not overwritten\n"), output);
 				return act_finish(a, rec, "denied", "output exists", EXIT_REFUSED);
 			}
-			fprintf(err, "mugai: quarantine: %s: %s\n", output, g_strerror(e));
-			return act_finish(a, rec, "failed", g_strerror(e), EXIT_TEMPFAIL);
+			fprintf(err, "mugai: quarantine: %s: %s\n", output, g_strerror(-rc));
+			return act_finish(a, rec, "failed", g_strerror(-rc), EXIT_TEMPFAIL);
 		}
+		ofd = of.fd;
 	}
 	const char *result = "ok";
 	char *error = NULL;
 	if (part) {
-		int rc = pipeline_export_part(fd, part, ofd);
-		if (rc == 1) {
+		/* the original is a stranger's mail: parsed in a confined child */
+		struct part_job j = { fd, ofd, part };
+		char why[512];
+		int prc = 0;
+		int rc = confine_run(a->cfg, export_part, &j, &prc, why, sizeof why);
+		if (rc < 0) {
+			fprintf(err, TR("mugai: quarantine: %s: part export: %s\n"), id, why);
+			result = "failed";
+			error = g_strdup(why);
+			code = EXIT_TEMPFAIL;
+		} else if (prc == 1) {
 			char *p = qview_printable(part);
 			fprintf(err, TR("mugai: quarantine: %s: no such part: %s\n"), id, p);
 			g_free(p);
 			result = "denied";
 			error = g_strdup("no such part");
 			code = EXIT_REFUSED;
-		} else if (rc < 0) {
-			fprintf(err, TR("mugai: quarantine: %s: part export: %s\n"), id, g_strerror(-rc));
+		} else if (prc < 0) {
+			fprintf(err, TR("mugai: quarantine: %s: part export: %s\n"), id, g_strerror(-prc));
 			result = "failed";
-			error = g_strdup(g_strerror(-rc));
+			error = g_strdup(g_strerror(-prc));
 			code = EXIT_TEMPFAIL;
 		}
 	} else {
@@ -664,15 +701,19 @@ int quarantine_cmd_export(const quarantine_admin *a, const char *id, const char 
 		}
 	}
 	if (output) {
-		if (code == 0 && fsync(ofd) < 0 && errno != EINVAL) {
-			fprintf(err, TR("mugai: quarantine: writing output: %s\n"), g_strerror(errno));
+		/* named only when whole: a failure leaves nothing to remove */
+		int rc = outfile_close(&of, code == 0);
+		if (code == 0 && rc == -EEXIST) {
+			fprintf(err, TR("mugai: quarantine: %s: exists; not overwritten\n"), output);
+			result = "denied";
+			error = g_strdup("output exists");
+			code = EXIT_REFUSED;
+		} else if (code == 0 && rc < 0) {
+			fprintf(err, TR("mugai: quarantine: writing output: %s\n"), g_strerror(-rc));
 			result = "failed";
-			error = g_strdup(g_strerror(errno));
+			error = g_strdup(g_strerror(-rc));
 			code = EXIT_TEMPFAIL;
 		}
-		close(ofd);
-		if (code != 0)
-			unlink(output);   /* ours: created by the O_EXCL open above */
 	}
 	close(fd);
 	code = act_finish(a, rec, result, error, code);
@@ -712,36 +753,32 @@ static char *strv_join(GPtrArray *a)
 	return g_string_free(g, FALSE);
 }
 
-/* An approval or release as the state file keeps it. */
-static json_object *state_item(const quarantine_admin *a, const char *reason)
+/* An approval or release as the review state keeps it. */
+static json_object *state_item(const quarantine_admin *a, const char *reason, const char *ts)
 {
 	json_object *o = json_object_new_object();
-	char *ts = result_now_rfc3339();
 	json_object_object_add(o, "user", json_object_new_string(identity(a)));
 	json_object_object_add(o, "by", jnstr(a->user));
 	json_object_object_add(o, "sudo_user", jnstr(a->sudo_user && *a->sudo_user ? a->sudo_user : NULL));
 	json_object_object_add(o, "at", json_object_new_string(ts));
 	json_object_object_add(o, "reason", jnstr(reason));
-	g_free(ts);
 	return o;
 }
 
-/* Lock ID and load its state, reporting on ERR: 0, or the exit code. */
+/* Lock the review state and load ID's, reporting on ERR: 0, or the exit code. */
 static int lock_state(const quarantine_admin *a, const char *id, int *lock, json_object **state)
 {
 	*state = NULL;
-	*lock = qstate_lock(a->dir, id);
+	char why[512] = "";
+	*lock = qstate_lock(a->review_dir, why, sizeof why);
 	if (*lock < 0) {
-		if (*lock == -ENOENT) {
-			fprintf(a->err, TR("mugai: quarantine: no such entry: %s\n"), id);
-			return EXIT_REFUSED;
-		}
-		fprintf(a->err, "mugai: quarantine: %s: %s\n", id, g_strerror(-*lock));
+		fprintf(a->err, TR("mugai: quarantine: review state %s: %s\n"), a->review_dir,
+		        *why ? why : g_strerror(-*lock));
 		return EXIT_TEMPFAIL;
 	}
-	int rc = qstate_load(a->dir, id, state);
+	int rc = qstate_load(a->review_dir, id, state);
 	if (rc < 0) {
-		fprintf(a->err, "mugai: quarantine: %s.state.json: %s\n", id, g_strerror(-rc));
+		fprintf(a->err, TR("mugai: quarantine: %s: review state: %s\n"), id, g_strerror(-rc));
 		close(*lock);
 		*lock = -1;
 		return EXIT_TEMPFAIL;
@@ -749,38 +786,93 @@ static int lock_state(const quarantine_admin *a, const char *id, int *lock, json
 	return 0;
 }
 
-int quarantine_cmd_approve(const quarantine_admin *a, const char *id, const char *reason)
+/* The recipients an act is about: TO when given, else the record's.  NULL
+ * (reported on ERR) when a recorded one cannot go on the wire. */
+static GPtrArray *act_recipients(const quarantine_admin *a, const char *id, json_object *rec,
+                                 const char *const *to)
+{
+	GPtrArray *rcpt = g_ptr_array_new_with_free_func(g_free);
+	if (to) {
+		for (const char *const *t = to; *t; t++)
+			g_ptr_array_add(rcpt, g_strdup(*t));
+		return rcpt;
+	}
+	json_object *arr = jget_array(rec, "rcpt");
+	for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
+		json_object *v = json_object_array_get_idx(arr, i);
+		const char *r = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+		if (!r || !quarantine_address_ok(r)) {
+			char *p = qview_printable(r);
+			fprintf(a->err, TR("mugai: quarantine: %s: the recorded recipient %s cannot be used; give --to\n"),
+			        id, p);
+			g_free(p);
+			g_ptr_array_unref(rcpt);
+			return NULL;
+		}
+		g_ptr_array_add(rcpt, g_strdup(r));
+	}
+	if (rcpt->len == 0) {
+		fprintf(a->err, TR("mugai: quarantine: %s: no recipients recorded; give --to\n"), id);
+		g_ptr_array_unref(rcpt);
+		return NULL;
+	}
+	return rcpt;
+}
+
+int quarantine_cmd_approve(quarantine_admin *a, const char *id, const char *reason, const char *const *to)
 {
 	json_object *rec, *state;
 	int lock, code = load_for_cmd(a->dir, id, &rec, a->err);
 	if (code)
 		return code;
+	GPtrArray *rcpt = act_recipients(a, id, rec, to);
 	json_object_put(rec);
-	if ((code = log_ready(a)) || (code = lock_state(a, id, &lock, &state)))
+	if (!rcpt)
+		return EXIT_REFUSED;
+	if ((code = log_ready(a)) || (code = lock_state(a, id, &lock, &state))) {
+		g_ptr_array_unref(rcpt);
 		return code;
+	}
+	char *now = result_now_rfc3339();
+	GDateTime *t = g_date_time_new_now_utc(), *te = g_date_time_add_seconds(t, (gdouble)a->approval_expiry);
+	char *expires = result_rfc3339(te);
+	g_date_time_unref(t);
+	g_date_time_unref(te);
 	json_object *act = act_new(a, "approve", id, reason);
+	json_object_object_add(act, "to", strv_json(rcpt));
+	json_object_object_add(act, "expires", json_object_new_string(expires));
 	const char *who = identity(a);
-	GPtrArray *before = qstate_approvers(state, NULL);
+	json_object *l = qstate_list(state, "approvals");
 	bool again = false;
-	for (guint i = 0; i < before->len && !again; i++)
-		again = strcmp(g_ptr_array_index(before, i), who) == 0;
-	g_ptr_array_unref(before);
+	for (size_t i = 0; i < json_object_array_length(l) && !again; i++) {
+		json_object *ap = json_object_array_get_idx(l, i);
+		const char *u = qstate_approval_user(ap);
+		again = u && strcmp(u, who) == 0 && qstate_approval_live(ap, now, NULL);
+	}
 	if (again) {
 		fprintf(a->err, TR("mugai: quarantine: %s: %s has approved it already\n"), id, who);
 		code = act_finish(a, act, "denied", "already approved by this user", EXIT_REFUSED);
 	} else {
-		qstate_add(state, "approvals", state_item(a, reason));
-		int rc = qstate_save(a->dir, id, state);
+		json_object *item = state_item(a, reason, now);
+		json_object_object_add(item, "quarantine_id", json_object_new_string(id));
+		json_object_object_add(item, "to", strv_json(rcpt));
+		json_object_object_add(item, "expires", json_object_new_string(expires));
+		json_object_object_add(item, "used", NULL);
+		qstate_add(state, "approvals", item);
+		int rc = qstate_save(a->review_dir, id, state);
 		if (rc < 0) {
-			fprintf(a->err, "mugai: quarantine: %s.state.json: %s\n", id, g_strerror(-rc));
+			fprintf(a->err, TR("mugai: quarantine: %s: review state: %s\n"), id, g_strerror(-rc));
 			code = act_finish(a, act, "failed", g_strerror(-rc), EXIT_TEMPFAIL);
 		} else {
 			fprintf(a->out, TR("%s: approved by %s\n"), id, who);
 			code = act_finish(a, act, "ok", NULL, finish_out(a->out, a->err, EXIT_OK));
 		}
 	}
+	g_free(expires);
+	g_free(now);
 	json_object_put(state);
 	close(lock);
+	g_ptr_array_unref(rcpt);
 	return code;
 }
 
@@ -794,40 +886,24 @@ bool quarantine_address_ok(const char *s)
 	return true;
 }
 
-int quarantine_cmd_release(const quarantine_admin *a, const char *id, const char *reason,
+int quarantine_cmd_release(quarantine_admin *a, const char *id, const char *reason,
                            const char *const *to, bool force)
 {
 	json_object *rec, *state = NULL;
-	int lock = -1, code = load_for_cmd(a->dir, id, &rec, a->err);
+	int lock = -1, ofd = -1, code = load_for_cmd(a->dir, id, &rec, a->err);
 	if (code)
 		return code;
-	GPtrArray *rcpt = g_ptr_array_new();
+	GPtrArray *rcpt = act_recipients(a, id, rec, to), *approvals = NULL;
+	/* the milter records the null sender as "<>": MAIL FROM:<> */
 	const char *from = jget_str(rec, "from");
-	if (to) {
-		for (const char *const *t = to; *t; t++)
-			g_ptr_array_add(rcpt, (gpointer)*t);
-	} else {
-		json_object *arr = jget_array(rec, "rcpt");
-		for (size_t i = 0; arr && i < json_object_array_length(arr); i++) {
-			json_object *v = json_object_array_get_idx(arr, i);
-			const char *r = json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
-			if (!r || !quarantine_address_ok(r)) {
-				char *p = qview_printable(r);
-				fprintf(a->err, TR("mugai: quarantine: %s: the recorded recipient %s cannot be used; give --to\n"),
-				        id, p);
-				g_free(p);
-				code = EXIT_REFUSED;
-				goto out;
-			}
-			g_ptr_array_add(rcpt, (gpointer)r);
-		}
-	}
-	if (rcpt->len == 0) {
-		fprintf(a->err, TR("mugai: quarantine: %s: no recipients recorded; give --to\n"), id);
+	if (from && (!*from || strcmp(from, "<>") == 0))
+		from = NULL;
+	char *now = NULL;
+	if (!rcpt) {
 		code = EXIT_REFUSED;
 		goto out;
 	}
-	if (from && *from && !quarantine_address_ok(from)) {
+	if (from && !quarantine_address_ok(from)) {
 		char *p = qview_printable(from);
 		fprintf(a->err, TR("mugai: quarantine: %s: the recorded sender %s cannot be used\n"), id, p);
 		g_free(p);
@@ -839,23 +915,27 @@ int quarantine_cmd_release(const quarantine_admin *a, const char *id, const char
 
 	/* Held until the end: an approval or a delete waits for the release. */
 	json_object *act = act_new(a, "release", id, reason);
-	json_object_object_add(act, "from", jnstr(from && *from ? from : NULL));
+	json_object_object_add(act, "from", jnstr(from));
 	json_object_object_add(act, "to", strv_json(rcpt));
 	json_object_object_add(act, "force", json_object_new_boolean(force));
-	GPtrArray *approvers = qstate_approvers(state, identity(a));
-	json_object_object_add(act, "approvals", strv_json(approvers));
+	now = result_now_rfc3339();
+	approvals = qstate_live_approvals(state, identity(a), now, rcpt);
+	GPtrArray *names = g_ptr_array_new();
+	for (guint i = 0; i < approvals->len; i++)
+		g_ptr_array_add(names, (gpointer)qstate_approval_user(g_ptr_array_index(approvals, i)));
+	json_object_object_add(act, "approvals", strv_json(names));
 	json_object_object_add(act, "smtp_reply", NULL);
 
 	/* Only what was merely sanitized goes out without --force: suspect,
 	 * rejected and discarded mail (and a record without a verdict) do not. */
 	const char *verdict = jget_str(rec, "verdict");
 	bool risky = !verdict || strcmp(verdict, "sanitized") != 0;
-	int have = 1 + (int)approvers->len;
-	g_ptr_array_unref(approvers);
+	int have = 1 + (int)approvals->len;
 	if (risky && !force) {
 		fprintf(a->err, TR("mugai: quarantine: %s: verdict %s: releasing it needs --force\n"),
 		        id, verdict ? verdict : "-");
 		code = act_finish(a, act, "denied", "needs --force", EXIT_REFUSED);
+		g_ptr_array_unref(names);
 		goto out;
 	}
 	if (risky && have < a->release_approvals) {
@@ -864,25 +944,48 @@ int quarantine_cmd_release(const quarantine_admin *a, const char *id, const char
 		char *why = g_strdup_printf("needs %d administrators, has %d", a->release_approvals, have);
 		code = act_finish(a, act, "denied", why, EXIT_REFUSED);
 		g_free(why);
+		g_ptr_array_unref(names);
 		goto out;
 	}
+	/* approvals are used up only by a release they were needed for */
+	if (!risky)
+		g_ptr_array_set_size(approvals, 0);
+	else
+		g_ptr_array_set_size(approvals, MIN(approvals->len, (guint)(a->release_approvals - 1)));
 
-	char *ts = result_now_rfc3339();
+	ofd = quarantine_open_original(a->dir, id);
+	if (ofd < 0) {
+		fprintf(a->err, "mugai: quarantine: %s: %s\n", id, g_strerror(-ofd));
+		code = act_finish(a, act, "failed", g_strerror(-ofd), EXIT_TEMPFAIL);
+		g_ptr_array_unref(names);
+		goto out;
+	}
 	char *by = header_token(identity(a));
-	char *header = g_strdup_printf("X-Mugai-Released: by=%s; at=%s; id=%s", by, ts, id);
-	g_ptr_array_add(rcpt, NULL);
+	char *header = g_strdup_printf("X-Mugai-Released: by=%s; at=%s; id=%s", by, now, id);
+	GPtrArray *wire = g_ptr_array_new();
+	for (guint i = 0; i < rcpt->len; i++)
+		g_ptr_array_add(wire, g_ptr_array_index(rcpt, i));
+	g_ptr_array_add(wire, NULL);
 	char *reply = NULL, *error = NULL;
-	enum release_result rr = lseek(lock, 0, SEEK_SET) < 0 ? RELEASE_TEMPFAIL :
-		release_send(a->release_smtp, from, (const char *const *)rcpt->pdata, header, lock, &reply, &error);
-	g_ptr_array_remove_index(rcpt, rcpt->len - 1);
+	enum release_result rr = release_send(a->release_smtp, from, (const char *const *)wire->pdata, header, ofd,
+	                                      &reply, &error);
+	g_ptr_array_unref(wire);
 	json_object_object_add(act, "smtp_reply", jnstr(reply));
 	char *shown = qview_printable(reply ? reply : error);
 	if (rr == RELEASE_SENT) {
-		json_object *item = state_item(a, reason);
+		json_object *item = state_item(a, reason, now);
 		json_object_object_add(item, "to", strv_json(rcpt));
 		json_object_object_add(item, "smtp_reply", jnstr(reply));
+		GPtrArray *used = g_ptr_array_new();
+		for (guint i = 0; i < approvals->len; i++) {
+			json_object *ap = g_ptr_array_index(approvals, i);
+			json_object_object_add(ap, "used", json_object_new_string(now));
+			g_ptr_array_add(used, (gpointer)qstate_approval_user(ap));
+		}
+		json_object_object_add(item, "approvals", strv_json(used));
+		g_ptr_array_unref(used);
 		qstate_add(state, "releases", item);
-		int rc = qstate_save(a->dir, id, state);
+		int rc = qstate_save(a->review_dir, id, state);
 		char *list = strv_join(rcpt);
 		fprintf(a->out, TR("%s: released to %s: %s\n"), id, list, shown);
 		g_free(list);
@@ -901,26 +1004,32 @@ int quarantine_cmd_release(const quarantine_admin *a, const char *id, const char
 	} else {
 		fprintf(a->err, TR("mugai: quarantine: %s: release failed, nothing sent (try again later): %s\n"),
 		        id, shown);
-		code = act_finish(a, act, "failed", error ? error : "seek failed", EXIT_TEMPFAIL);
+		code = act_finish(a, act, "failed", error ? error : "not sent", EXIT_TEMPFAIL);
 	}
+	g_ptr_array_unref(names);
 	g_free(shown);
 	g_free(reply);
 	g_free(error);
 	g_free(header);
 	g_free(by);
-	g_free(ts);
 out:
+	if (ofd >= 0)
+		close(ofd);
 	if (lock >= 0)
 		close(lock);
+	if (approvals)
+		g_ptr_array_unref(approvals);
+	g_free(now);
 	json_object_put(state);
-	g_ptr_array_unref(rcpt);
+	if (rcpt)
+		g_ptr_array_unref(rcpt);
 	json_object_put(rec);
 	return code;
 }
 
 /* ---- delete and purge ---------------------------------------------------- */
 
-int quarantine_cmd_delete(const quarantine_admin *a, const char *id, const char *reason)
+int quarantine_cmd_delete(quarantine_admin *a, const char *id, const char *reason)
 {
 	json_object *rec;
 	int code = load_for_cmd(a->dir, id, &rec, a->err);
@@ -933,9 +1042,11 @@ int quarantine_cmd_delete(const quarantine_admin *a, const char *id, const char 
 		json_object_put(act);
 		return code;
 	}
-	/* wait for a release or approval in progress on this entry */
-	int lock = qstate_lock(a->dir, id);
+	/* wait for a release or approval in progress */
+	char why[512] = "";
+	int lock = qstate_lock(a->review_dir, why, sizeof why);
 	int rc = quarantine_remove(a->dir, id);
+	int src = rc == 0 && lock >= 0 ? qstate_remove(a->review_dir, id) : 0;
 	if (lock >= 0)
 		close(lock);
 	if (rc == -ENOENT) {
@@ -947,10 +1058,16 @@ int quarantine_cmd_delete(const quarantine_admin *a, const char *id, const char 
 		return act_finish(a, act, "failed", g_strerror(-rc), EXIT_TEMPFAIL);
 	}
 	fprintf(a->out, TR("%s: deleted\n"), id);
+	if (lock < 0 || src < 0) {
+		/* the entry is gone; what administrators did with it stays for now */
+		fprintf(a->err, TR("mugai: quarantine: %s: review state not removed: %s\n"), id,
+		        lock < 0 ? (*why ? why : g_strerror(-lock)) : g_strerror(-src));
+		return act_finish(a, act, "ok", "review state not removed", EXIT_TEMPFAIL);
+	}
 	return act_finish(a, act, "ok", NULL, finish_out(a->out, a->err, EXIT_OK));
 }
 
-int quarantine_cmd_purge(const quarantine_admin *a, int64_t days, const char *reason)
+int quarantine_cmd_purge(quarantine_admin *a, int64_t days, const char *reason)
 {
 	GDateTime *now = g_date_time_new_now_utc();
 	GDateTime *cut = g_date_time_add_days(now, -(gint)days);
@@ -966,12 +1083,23 @@ int quarantine_cmd_purge(const quarantine_admin *a, int64_t days, const char *re
 	json_object_object_add(act, "older_than_days", json_object_new_int64(days));
 	json_object_object_add(act, "before", json_object_new_string(before));
 	GPtrArray *removed = g_ptr_array_new_with_free_func(g_free);
+	char why[512] = "";
+	int lock = qstate_lock(a->review_dir, why, sizeof why);
 	int rc = quarantine_purge(a->dir, prefix, removed);
+	int src = lock < 0 ? lock : 0;
+	for (guint i = 0; src == 0 && i < removed->len; i++)
+		src = qstate_remove(a->review_dir, g_ptr_array_index(removed, i));
+	if (lock >= 0)
+		close(lock);
 	json_object_object_add(act, "quarantine_ids", strv_json(removed));
 	fprintf(a->out, TR("purged %u entries from before %s\n"), removed->len, before);
 	if (rc < 0) {
 		fprintf(a->err, "mugai: quarantine: %s: %s\n", a->dir, g_strerror(-rc));
 		code = act_finish(a, act, "failed", g_strerror(-rc), EXIT_TEMPFAIL);
+	} else if (src < 0) {
+		fprintf(a->err, TR("mugai: quarantine: review state not removed: %s\n"),
+		        *why ? why : g_strerror(-src));
+		code = act_finish(a, act, "ok", "review state not removed", EXIT_TEMPFAIL);
 	} else {
 		code = act_finish(a, act, "ok", NULL, finish_out(a->out, a->err, EXIT_OK));
 	}
