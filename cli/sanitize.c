@@ -165,8 +165,11 @@ int sanitize_run(const mugai_config *cfg, const char *id, bool explain, int fd)
 	}
 	if (why)
 		fprintf(stderr, "mugai: the parsing process's answer was refused: %s\n", why);
-	if (rec && v == VERDICT_TEMPFAIL && rep->verdict != VERDICT_TEMPFAIL)
-		store_record_tempfail(rec, reason);
+	if (rec && v == VERDICT_TEMPFAIL && rep->verdict != VERDICT_TEMPFAIL) {
+		/* refused here: nothing of the child's is kept, not even its record */
+		json_object_put(rec);
+		rec = NULL;
+	}
 	if (!rec)
 		rec = own_record(id ? id : qid, size, reason ? reason : "internal:");
 	/* the original and the record, durable before the answer */

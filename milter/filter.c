@@ -519,13 +519,15 @@ static sfsistat on_eom(SMFICTX *ctx)
 		job_free(j);
 	}
 	int64_t elapsed = (g_get_monotonic_time() - t0) / 1000;
-	if (rec) {
-		own_fields(rec, c, m, qid);
-		if (v == VERDICT_TEMPFAIL && rep->verdict != VERDICT_TEMPFAIL)
-			store_record_tempfail(rec, reason);   /* refused here: nothing of the worker's is kept */
-	} else {
-		rec = own_record(c, m, qid, v, reason ? reason : "internal:", elapsed);
+	if (rec && v == VERDICT_TEMPFAIL && rep->verdict != VERDICT_TEMPFAIL) {
+		/* refused here: nothing of the worker's is kept, not even its record */
+		json_object_put(rec);
+		rec = NULL;
 	}
+	if (rec)
+		own_fields(rec, c, m, qid);
+	else
+		rec = own_record(c, m, qid, v, reason ? reason : "internal:", elapsed);
 	/* the original and the record, durable before the answer */
 	const char *failed = rec ? store_commit(cfg->quarantine_dir, cfg->audit_log, rec, msg_fd,
 	                                        m ? spool_size(m->spool) : 0, text) : "internal:record";

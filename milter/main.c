@@ -131,8 +131,10 @@ static int lookup_group(const char *name, gid_t *gid, bool *set)
 
 /* Open the milter socket.  A unix socket is created under umask 0117 (no
  * moment where others could connect), its directory made if missing
- * (0750), then both are given to USER and GROUP and the socket made 0660,
- * so that Postfix's group can connect and nobody else can. */
+ * (0750), then given to USER and GROUP unless it is theirs already (the
+ * packaged directory is setgid postfix: the daemon, running as mugai,
+ * needs no chown) and made 0660, so that Postfix's group can connect and
+ * nobody else can. */
 static int open_socket(const mugai_config *cfg, const struct account *u, gid_t gid, bool gid_set,
                        struct stat *sock_st)
 {
@@ -165,9 +167,15 @@ static int open_socket(const mugai_config *cfg, const struct account *u, gid_t g
 		fprintf(stderr, "mugai-milter: cannot open socket %s (see syslog)\n", spec);
 		return -1;
 	}
+	struct stat st;
+	if (is_unix && lstat(path, &st) == 0 && (owner == (uid_t)-1 || st.st_uid == owner) &&
+	    (group == (gid_t)-1 || st.st_gid == group))
+		owner = group = (uid_t)-1;   /* as it should be: nothing to change */
 	if (is_unix) {
-		if ((owner != (uid_t)-1 || group != (gid_t)-1) && chown(path, owner, group) < 0) {
-			fprintf(stderr, "mugai-milter: chown %s: %s\n", path, strerror(errno));
+		if ((owner != (uid_t)-1 || group != (gid_t)-1) && lchown(path, owner, group) < 0) {
+			fprintf(stderr, "mugai-milter: chown %s: %s%s\n", path, strerror(errno),
+			        geteuid() ? " (the socket's directory should be setgid [milter] group, as"
+			                    " packaging/mugai.tmpfiles makes /var/spool/postfix/mugai)" : "");
 			return -1;
 		}
 		if (chmod(path, 0660) < 0 || stat(path, sock_st) < 0) {

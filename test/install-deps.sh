@@ -2,18 +2,19 @@
 # Debian 12 packages needed to build mugai, run its tests and the demo:
 # the libraries (sqlite3 for the quarantine index, libcurl for releases,
 # libsystemd for the milter's readiness notice under its unit,
-# libytnef for Outlook's winmail.dat),
+# libytnef for Outlook's winmail.dat, libseccomp for the workers' sandbox),
 # Postfix and its tools (smtp-sink, swaks), miltertest,
 # clamd with ClamAV's test files (test/clamav.py starts its own clamd),
-# clang with libFuzzer (test/fuzz), and ripmime (test/differential.py reads
-# mugai's output with a second, lenient MIME parser).
+# clang with libFuzzer (test/fuzz), ripmime (test/differential.py reads
+# mugai's output with a second, lenient MIME parser), and sudo
+# (test/security.py runs the administrators' commands through it).
 set -e
 PKGS="build-essential meson ninja-build pkg-config python3 procps
  libglib2.0-dev libgmime-3.0-dev libmagic-dev libmagic1 libxml2-dev libinih-dev
  libjson-c-dev libarchive-dev libssl-dev libmilter-dev libsystemd-dev libgsf-1-dev zlib1g-dev libqpdf-dev
  libytnef0-dev libsqlite3-dev libcurl4-openssl-dev libseccomp-dev
  postfix swaks miltertest clamav-daemon clamav-testfiles clang libclang-rt-14-dev
- ripmime"
+ ripmime sudo"
 SUDO=""
 [ "$(id -u)" = 0 ] || SUDO=sudo
 missing=""

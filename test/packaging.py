@@ -10,6 +10,7 @@ installed paths; the copies checked here name the built binaries instead.
 Skipped where systemd-analyze is not installed.
 """
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -50,7 +51,44 @@ def main():
         reload = [l for l in service if l.startswith("ExecReload=")]
         t.ok(len(reload) == 2 and reload[0].endswith(" -t") and "kill -USR1" in reload[1],
              "reload: the configuration checked (-t) before SIGUSR1", "\n".join(reload))
+        t.ok("User=mugai" in service and "CapabilityBoundingSet=" in service and "NoNewPrivileges=yes" in service
+             and "PrivateNetwork=yes" in service and any(l.startswith("SystemCallFilter=") and "landlock_create_ruleset"
+                                                         in l for l in service),
+             "mugai-milter.service: runs as mugai, no capabilities, no network but unix sockets; the workers may "
+             "confine themselves (Landlock, seccomp)")
+        p = subprocess.run([analyze, "security", "--offline=true", paths[0]], capture_output=True, text=True,
+                           timeout=120)
+        m = re.search(r"Overall exposure level for \S+: ([0-9.]+)", p.stdout + p.stderr)
+        score = float(m.group(1)) if m else 99
+        t.ok(score < 1.0, "systemd-analyze security mugai-milter.service: %.1f (it was 2.5 when the daemon "
+             "started as root)" % score, p.stdout[-1500:] + p.stderr)
+        with open(os.path.join(SRC, "packaging", "mugai-admin.sudoers"), encoding="utf-8") as f:
+            rules = [l.strip() for l in f if l.strip() and not l.startswith("#")]
+        t.ok(rules == ["Defaults!/usr/bin/mugai env_reset", "%mugai-admin ALL = (root) /usr/bin/mugai quarantine *"],
+             "sudoers: mugai-admin runs the quarantine commands as root only (no SETENV, no NOPASSWD, not as mugai)",
+             rules)
+    production_build(t, milter)
     return t.done()
+
+
+def production_build(t, milter):
+    """A build with meson's defaults has none of the test build's fault hooks."""
+    if b"__asan_init" in open(milter, "rb").read():
+        t.ok(True, "a default build has no test hooks # SKIP checked by the build without sanitizers")
+        return
+    out = os.path.join(os.path.dirname(os.path.dirname(milter)), "production-check")
+    if not os.path.exists(os.path.join(out, "build.ninja")):
+        p = subprocess.run(["meson", "setup", out, SRC], capture_output=True, text=True, timeout=600)
+        if p.returncode != 0:
+            t.ok(False, "a default build configures", p.stdout[-2000:] + p.stderr)
+            return
+    p = subprocess.run(["ninja", "-C", out, "milter/mugai-milter", "mugai"], capture_output=True, text=True,
+                       timeout=1200)
+    bins = [os.path.join(out, "milter", "mugai-milter"), os.path.join(out, "mugai")]
+    found = [b for b in bins if os.path.exists(b) and b"MUGAI_TEST" in open(b, "rb").read()]
+    t.ok(p.returncode == 0 and len(bins) == len([b for b in bins if os.path.exists(b)]) and not found,
+         "a default build (meson setup without -Dtest_hooks) has no MUGAI_TEST_* hook in mugai-milter or mugai",
+         p.stdout[-1500:] + p.stderr + " ".join(found))
 
 
 if __name__ == "__main__":
