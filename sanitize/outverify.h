@@ -13,8 +13,8 @@
 #include <stdint.h>
 
 /* OUT (LEN bytes, LF line ends) must be: header lines (none of them a
- * header the output replaces: Content-*, MIME-Version, X-Mugai-*; no CR or
- * NUL), then exactly "MIME-Version: 1.0", "Content-Type: text/plain;
+ * header the output replaces, pipeline_header_replaced(): Content-*,
+ * MIME-Version, X-Mugai-Status, X-Mugai-Released; no CR or NUL), then exactly "MIME-Version: 1.0", "Content-Type: text/plain;
  * charset=utf-8", "Content-Transfer-Encoding: base64" or
  * "quoted-printable", "X-Mugai-Status: STATUS", a blank line ending at
  * BODY_OFFSET, and a body that is byte for byte what GMime's encoder makes

@@ -42,6 +42,18 @@ int main(void)
 		"=== equals and trailing blanks   \n\ttab\n", "very long line " "0123456789012345678901234567890123456789"
 		"0123456789012345678901234567890123456789012345678901234567890123456789\n",
 	};
+	/* an original's odd header names are its own: kept, not a reason to refuse */
+	{
+		char *body = encode("x\n", false);
+		char *out = g_strconcat("Subj\xe9" "ct: 8-bit name\nX Odd: blank in the name\n:To: no name\n", OURS("base64"),
+		                        body, NULL);
+		bool qp;
+		const char *why = NULL;
+		TAP_OK(check(out, STATUS, &qp, NULL, &why) == 0, "an original header with 8-bit bytes, a blank or nothing "
+		       "in its name is kept (%s)", why ? why : "-");
+		g_free(out);
+		g_free(body);
+	}
 	for (size_t i = 0; i < G_N_ELEMENTS(texts); i++) {
 		for (int qp = 0; qp < 2; qp++) {
 			char *body = encode(texts[i], qp);
@@ -94,7 +106,10 @@ int main(void)
 		{ "a NUL in the text", g_strconcat(HEAD, OURS("base64"), "YQBi\n", NULL), STATUS },
 		{ "a CR in the headers", g_strconcat("From: a\r\n", OURS("base64"), good, NULL), STATUS },
 		{ "no blank line before the body", g_strconcat(HEAD, "MIME-Version: 1.0\n", NULL), STATUS },
-		{ "a header line without a name", g_strconcat(HEAD, ": x\n", OURS("base64"), good, NULL), STATUS },
+		{ "a header line without a colon", g_strconcat(HEAD, "Content-Type application/zip\n", OURS("base64"), good, NULL),
+		  STATUS },
+		{ "a Content-Type with a blank before the colon", g_strconcat(HEAD, "Content-Type : application/zip\n",
+		  OURS("base64"), good, NULL), STATUS },
 	};
 	for (size_t i = 0; i < G_N_ELEMENTS(bad); i++) {
 		bool qp;
