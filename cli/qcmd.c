@@ -509,27 +509,14 @@ static json_object *act_new(const quarantine_admin *a, const char *event, const 
 }
 
 /* The act needs its record: open the administrators' log before anything
- * is done, and refuse to start when it cannot take one.  The log is root's
- * own: opened through trusted directories, never a link, a FIFO or a file
- * with a second name, and (run as root) refused unless root owns it. */
+ * is done, and refuse to start when it cannot take one. */
 static int log_ready(quarantine_admin *a)
 {
 	if (a->admin_fd >= 0)
 		return 0;
 	char why[512] = "";
-	char *abs = g_canonicalize_filename(a->admin_log, NULL);
-	int fd = safe_open_file(abs, O_WRONLY | O_APPEND | O_CREAT, 0600, why, sizeof why);
-	g_free(abs);
-	struct stat st;
-	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
-		close(fd);
-		fd = -EPERM;
-		snprintf(why, sizeof why, "%s belongs to uid %u: only %s may write this log", a->admin_log,
-		         (unsigned)st.st_uid, geteuid() == 0 ? "root" : "its owner");
-	}
+	int fd = audit_open_admin_log(a->admin_log, why, sizeof why);
 	if (fd < 0) {
-		if (fd == -EINVAL && !*why)
-			snprintf(why, sizeof why, "not a regular file with one link");
 		fprintf(a->err, TR("mugai: quarantine: cannot write the audit log %s: %s; nothing done\n"),
 		        a->admin_log, *why ? why : g_strerror(-fd));
 		return EXIT_TEMPFAIL;

@@ -3,14 +3,17 @@
  * Owns how a mugai_result is serialized: the public audit format of
  * DESIGN.md, with a fixed field order so that lines diff well and tests can
  * compare them byte for byte.  The quarantine stores the same JSON beside
- * the original (quarantine.c).  Also owns the durable append of one line.
+ * the original (quarantine.c).  Also owns the durable append of one line,
+ * the opening of the administrators' log, and the one syslog line.
  */
 #include "store/store.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <unistd.h>
 #include <json-c/json.h>
@@ -96,14 +99,16 @@ static int unsafe_len(const unsigned char *p)
 static char *escape_unsafe(const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
-	for (; *p && !unsafe_len(p); p++)
-		;
+	/* the lead bytes of what unsafe_len() knows: a quick scan first */
+	for (; *p; p++)
+		if ((*p == 0x7f || *p == 0xc2 || *p == 0xd8 || *p == 0xe2) && unsafe_len(p))
+			break;
 	if (!*p)
 		return g_strdup(s);
 	GString *g = g_string_sized_new(strlen(s) + 16);
 	g_string_append_len(g, s, (gssize)((const char *)p - s));
 	while (*p) {
-		int n = unsafe_len(p);
+		int n = *p == 0x7f || *p == 0xc2 || *p == 0xd8 || *p == 0xe2 ? unsafe_len(p) : 0;
 		if (n == 0) {
 			g_string_append_c(g, (char)*p++);
 			continue;
@@ -177,6 +182,23 @@ int audit_append(const char *path, const char *record_json)
 	if (close(fd) < 0 && ret == 0 && errno != EINTR)
 		ret = -errno;
 	return ret;
+}
+
+int audit_open_admin_log(const char *path, char *why, size_t whylen)
+{
+	char *abs = g_canonicalize_filename(path, NULL);
+	int fd = safe_open_file(abs, O_WRONLY | O_APPEND | O_CREAT, 0600, why, whylen);
+	g_free(abs);
+	struct stat st;
+	if (fd >= 0 && fstat(fd, &st) == 0 && st.st_uid != geteuid()) {
+		snprintf(why, whylen, "%s belongs to uid %u: only %s may write this log", path, (unsigned)st.st_uid,
+		         geteuid() == 0 ? "root" : "its owner");
+		close(fd);
+		return -EPERM;
+	}
+	if (fd == -EINVAL && why && !*why)
+		snprintf(why, whylen, "not a regular file with one link");
+	return fd;
 }
 
 int audit_append_fd(int fd, const char *record_json)

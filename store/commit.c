@@ -46,12 +46,11 @@ const char *store_commit(const char *qdir, const char *audit_log, json_object *r
 	const char *reason = NULL;
 	const char *qid = jstr(rec, "quarantine_id");
 	char *stored = NULL;
+	char *line = audit_json_string(rec);
 	if (qid) {
-		/* the quarantine's copy carries the text the recipient got */
-		if (text)
-			json_object_object_add(rec, "delivered_text", json_object_new_string(text));
-		char *qjson = audit_json_string(rec);
-		json_object_object_del(rec, "delivered_text");
+		/* the quarantine's copy carries the text the recipient got, spliced
+		 * onto the line rather than serialized a second time */
+		char *qjson = audit_record_with_text(line, text);
 		stored = g_strdup(qid);
 		if (quarantine_store(qdir, stored, fd, size, qjson) < 0) {
 			reason = "quarantine-failed";
@@ -60,9 +59,11 @@ const char *store_commit(const char *qdir, const char *audit_log, json_object *r
 		}
 		g_free(qjson);
 	}
-	if (reason)
+	if (reason) {
 		store_record_tempfail(rec, reason);
-	char *line = audit_json_string(rec);
+		g_free(line);
+		line = audit_json_string(rec);
+	}
 	if (audit_append(audit_log, line) < 0) {
 		/* the sender is told to try again: no entry may say otherwise */
 		if (stored)

@@ -110,6 +110,13 @@ int audit_append(const char *path, const char *record_json);
  * opened once per command). */
 int audit_append_fd(int fd, const char *record_json);
 
+/* The administrators' log PATH (made absolute), opened for appending: it
+ * is the caller's own (root's, run as root), reached through directories
+ * only root (or the caller) may change, never a link, a FIFO or a file with
+ * a second name; created 0600 when missing.  The descriptor, or a negative
+ * errno with WHY saying what is wrong. */
+int audit_open_admin_log(const char *path, char *why, size_t whylen);
+
 /* DIR/ID+SUFFIX parsed as one JSON object of at most MAX bytes: 0,
  * -EINVAL (not an ID), -ENOENT, -EFBIG, -EBADMSG (not a JSON object, or
  * not a regular file with one link), -errno.  A symlink is not followed. */

@@ -1,9 +1,9 @@
 /* confine.c - a child process for parsing hostile bytes from the CLI.
  *
  * Owns the life of that child (confine.h): fork, become nobody when root,
- * a private temporary directory made by that account, the workers'
- * limits and sandbox, the result over a pipe, and a deadline after which
- * it is killed.  The CLI is single-threaded, so the child may run library
+ * a private temporary directory made by that account (and removed after
+ * it), the workers' limits and sandbox, the result over a pipe, and a
+ * deadline after which it is killed.  The CLI is single-threaded, so the child may run library
  * code after fork().
  */
 #include "worker/confine.h"
@@ -108,7 +108,7 @@ static int confine_self(const mugai_config *cfg, uid_t uid, gid_t gid, char *tmp
 	}
 	/* spill files of the parse: a directory of its own, made by the
 	 * account it runs as (only that account can reach its files) */
-	if (!g_mkdtemp_full(tmp, 0700)) {
+	if (mkdir(tmp, 0700) < 0) {
 		rc = -errno;
 		snprintf(why, whylen, "cannot make a temporary directory: %s", g_strerror(errno));
 		return rc;
@@ -141,10 +141,14 @@ int confine_run(const mugai_config *cfg, int (*fn)(void *arg), void *arg, int *r
 	uid_t uid = pw ? pw->pw_uid : 65534;
 	gid_t gid = pw ? pw->pw_gid : 65534;
 	const char *tmpbase = getenv("TMPDIR") && *getenv("TMPDIR") == '/' ? getenv("TMPDIR") : "/tmp";
-	char *tmp = g_build_filename(tmpbase, "mugai-confined-XXXXXX", NULL);
+	/* named here, made by the child (as the account it runs as), removed
+	 * here once the child is gone, whatever became of it */
+	char *name = g_strdup_printf("mugai-confined-%08x%08x", g_random_int(), g_random_int());
+	char *tmp = g_build_filename(tmpbase, name, NULL);
 	int pp[2];
 	if (pipe2(pp, O_CLOEXEC) < 0) {
 		g_free(tmp);
+		g_free(name);
 		return -errno;
 	}
 	fflush(NULL);
@@ -160,7 +164,6 @@ int confine_run(const mugai_config *cfg, int (*fn)(void *arg), void *arg, int *r
 			_exit(120);
 		}
 		msg[0] = fn(arg);
-		rmdir(tmp);
 		_exit(write(pp[1], msg, sizeof msg) == sizeof msg ? 0 : 121);
 	}
 	int e = errno;
@@ -168,6 +171,7 @@ int confine_run(const mugai_config *cfg, int (*fn)(void *arg), void *arg, int *r
 	g_free(tmp);
 	if (pid < 0) {
 		close(pp[0]);
+		g_free(name);
 		return -e;
 	}
 	/* the deadline: [limits] time and a grace; a child still there is killed */
@@ -192,6 +196,14 @@ int confine_run(const mugai_config *cfg, int (*fn)(void *arg), void *arg, int *r
 	int32_t msg[1];
 	ssize_t n = read(pp[0], msg, sizeof msg);
 	close(pp[0]);
+	/* an empty directory only: a link put there instead is not followed,
+	 * a directory with something in it stays */
+	int bfd = open(tmpbase, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (bfd >= 0) {
+		unlinkat(bfd, name, AT_REMOVEDIR);
+		close(bfd);
+	}
+	g_free(name);
 	if (rc == 0 && (n != sizeof msg || !WIFEXITED(status) || WEXITSTATUS(status) != 0)) {
 		rc = -ECHILD;
 		if (why && whylen) {
