@@ -176,9 +176,10 @@ int outfile_close(outfile *o, bool commit)
 		if (o->fd >= 0)
 			close(o->fd);   /* the end of the bytes */
 		char cmd = commit ? 'C' : 'A';
-		if (write(o->ctl, &cmd, 1) != 1)
+		/* the child may be gone already (it refused at the start) */
+		if (send(o->ctl, &cmd, 1, MSG_NOSIGNAL) != 1)
 			rc = -EIO;
-		int r = ask(o->ctl);
+		int r = rc == 0 ? ask(o->ctl) : rc;
 		if (rc == 0)
 			rc = r;
 		close(o->ctl);
