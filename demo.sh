@@ -53,7 +53,7 @@ notice_contact_en = the IT policy division (ext. 1234)
 dir = $OUT/quarantine
 [audit]
 log = $OUT/log/audit.log
-admin_log = $OUT/admin.log
+admin_log = $OUT/log/admin.log
 $1
 CONF
 }
@@ -154,8 +154,8 @@ for e in json.load(sys.stdin):
 	f=$(ls "$OUT"/sink/*.eml | tail -1)
 	echo "== the sink received $(basename "$f"): the original with the release header, not sanitized again:"
 	sed -n '/^X-Mugai-Released:/p; /^Content-Type:/p; /^Subject:/p' "$f" | head -5
-	echo "== the act in the administrators' audit log ($OUT/admin.log):"
-	tail -1 "$OUT/admin.log"
+	echo "== the act in the administrators' audit log ($OUT/log/admin.log):"
+	tail -1 "$OUT/log/admin.log"
 }
 
 postfix_demo() {
