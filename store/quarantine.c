@@ -315,22 +315,11 @@ static int json_read_fd(int fd, size_t max, json_object **out)
 		return -errno;
 	if ((uint64_t)st.st_size > max)
 		return -EFBIG;
-	size_t cap = (size_t)st.st_size, got = 0;
-	char *buf = g_malloc(cap + 1);
-	int rc = 0;
-	while (got < cap) {
-		ssize_t n = read(fd, buf + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			rc = -errno;
-			break;
-		}
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
+	char *buf = g_malloc((size_t)st.st_size + 1);
+	ssize_t n = fd_pread_full(fd, buf, (size_t)st.st_size, 0);
+	int rc = n < 0 ? (int)n : 0;
 	if (rc == 0) {
+		size_t got = (size_t)n;
 		buf[got] = '\0';
 		json_tokener *tok = json_tokener_new();
 		json_object *o = json_tokener_parse_ex(tok, buf, (int)got);
@@ -365,14 +354,21 @@ int quarantine_read_json(const char *dir, const char *id, const char *suffix, si
 	return rc;
 }
 
+/* The file ID+SUFFIX of one entry in the store open on DFD, for reading. */
+static int entry_openat(int dfd, const char *id, const char *suffix)
+{
+	char *name = g_strconcat(id, suffix, NULL);
+	int fd = safe_openat(dfd, name, O_RDONLY, 0);
+	g_free(name);
+	return fd;
+}
+
 int quarantine_read_json_at(int dfd, const char *id, const char *suffix, size_t max, json_object **out)
 {
 	*out = NULL;
 	if (!quarantine_id_valid(id))
 		return -EINVAL;
-	char *name = g_strconcat(id, suffix, NULL);
-	int fd = safe_openat(dfd, name, O_RDONLY, 0);
-	g_free(name);
+	int fd = entry_openat(dfd, id, suffix);
 	if (fd < 0)
 		return fd == -EINVAL ? -EBADMSG : fd;   /* a FIFO, a second name: not a record */
 	int rc = json_read_fd(fd, max, out);
@@ -398,9 +394,7 @@ int quarantine_open_original(const char *dir, const char *id)
 	int rc = store_dir_open(dir, false, &sd, NULL, 0);
 	if (rc < 0)
 		return rc;
-	char *name = g_strconcat(id, ".eml", NULL);
-	int fd = safe_openat(sd.fd, name, O_RDONLY, 0);
-	g_free(name);
+	int fd = entry_openat(sd.fd, id, ".eml");
 	store_dir_close(&sd);
 	return fd;
 }
